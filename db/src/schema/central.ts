@@ -1,0 +1,200 @@
+/**
+ * Central (platform) tables: reached through the platform context, never from a tenant
+ * context. They carry no row-level security; a tenant_id here is a reference, not ownership.
+ */
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  check,
+  date,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import { at, createdAt, id, updatedAt } from './columns.js';
+
+export const BILLING_MODES = ['subscription', 'commission'] as const;
+export const TENANT_STATUSES = ['active', 'grace', 'suspended', 'closed'] as const;
+export const LOCALES = ['fr', 'en'] as const;
+
+export const plans = pgTable(
+  'plans',
+  {
+    id: text('id').primaryKey(),
+    nameFr: text('name_fr').notNull(),
+    nameEn: text('name_en').notNull(),
+    monthlyFeeXaf: integer('monthly_fee_xaf').notNull(),
+    /** null = unlimited */
+    ticketsPerMonth: integer('tickets_per_month'),
+    /** null = unlimited */
+    maxAgents: integer('max_agents'),
+    apiAccess: boolean('api_access').notNull().default(false),
+    whiteLabel: boolean('white_label').notNull().default(false),
+    /** Platform share of each customer payment, in basis points (1000 = 10%). */
+    commissionRateBps: integer('commission_rate_bps').notNull().default(0),
+    active: boolean('active').notNull().default(true),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    check('plans_fee_non_negative', sql`${t.monthlyFeeXaf} >= 0`),
+    check('plans_commission_range', sql`${t.commissionRateBps} between 0 and 10000`),
+  ],
+);
+
+export const tenants = pgTable(
+  'tenants',
+  {
+    id: id().primaryKey(),
+    slug: text('slug').notNull(),
+    name: text('name').notNull(),
+    email: text('email').notNull(),
+    billingMode: text('billing_mode', { enum: BILLING_MODES }).notNull(),
+    planId: text('plan_id').references(() => plans.id),
+    commissionRateBps: integer('commission_rate_bps').notNull().default(1000),
+    status: text('status', { enum: TENANT_STATUSES }).notNull().default('active'),
+    defaultLocale: text('default_locale', { enum: LOCALES }).notNull().default('fr'),
+    timezone: text('timezone').notNull().default('Africa/Douala'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('tenants_slug_key').on(t.slug),
+    uniqueIndex('tenants_email_key').on(sql`lower(${t.email})`),
+    check('tenants_slug_format', sql`${t.slug} ~ '^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$'`),
+    check('tenants_commission_range', sql`${t.commissionRateBps} between 0 and 10000`),
+  ],
+);
+
+export const platformAdmins = pgTable(
+  'platform_admins',
+  {
+    id: id().primaryKey(),
+    email: text('email').notNull(),
+    name: text('name').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    totpSecretEnc: text('totp_secret_enc'),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('platform_admins_email_key').on(sql`lower(${t.email})`)],
+);
+
+export const subscriptions = pgTable(
+  'subscriptions',
+  {
+    id: id().primaryKey(),
+    tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
+    planId: text('plan_id').notNull().references(() => plans.id),
+    status: text('status', { enum: ['active', 'past_due', 'grace', 'suspended', 'canceled'] })
+      .notNull()
+      .default('active'),
+    currentPeriodStart: at('current_period_start').notNull(),
+    currentPeriodEnd: at('current_period_end').notNull(),
+    graceUntil: at('grace_until'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('subscriptions_tenant_idx').on(t.tenantId)],
+);
+
+/** Money that moved through a gateway: customer payments, subscription fees, payouts. */
+export const payments = pgTable(
+  'payments',
+  {
+    id: id().primaryKey(),
+    tenantId: uuid('tenant_id').references(() => tenants.id),
+    kind: text('kind', { enum: ['customer_payment', 'subscription', 'payout'] }).notNull(),
+    gateway: text('gateway').notNull().default('campay'),
+    externalReference: text('external_reference').notNull(),
+    gatewayReference: text('gateway_reference'),
+    amountXaf: bigint('amount_xaf', { mode: 'number' }).notNull(),
+    currency: text('currency').notNull().default('XAF'),
+    operator: text('operator'),
+    status: text('status', { enum: ['pending', 'successful', 'failed', 'expired'] }).notNull(),
+    completedAt: at('completed_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('payments_external_reference_key').on(t.externalReference),
+    uniqueIndex('payments_gateway_reference_key').on(t.gateway, t.gatewayReference),
+    check('payments_amount_positive', sql`${t.amountXaf} > 0`),
+  ],
+);
+
+export const LEDGER_ACCOUNTS = ['platform_revenue', 'tenant_wallet', 'gateway_clearing', 'payouts'] as const;
+
+/**
+ * The ledger: append-only double-entry lines (debit positive, credit negative); the lines of
+ * one journal entry sum to zero. The runtime role may insert and read, never update or delete.
+ */
+export const paymentSplits = pgTable(
+  'payment_splits',
+  {
+    id: id().primaryKey(),
+    journalId: uuid('journal_id').notNull(),
+    paymentId: uuid('payment_id').references(() => payments.id),
+    account: text('account', { enum: LEDGER_ACCOUNTS }).notNull(),
+    /** Owner of a tenant_wallet line; null for platform accounts. */
+    tenantId: uuid('tenant_id').references(() => tenants.id),
+    amountXaf: bigint('amount_xaf', { mode: 'number' }).notNull(),
+    description: text('description').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('payment_splits_journal_idx').on(t.journalId),
+    index('payment_splits_account_idx').on(t.account, t.tenantId),
+    check('payment_splits_wallet_has_tenant', sql`(${t.account} = 'tenant_wallet') = (${t.tenantId} is not null)`),
+  ],
+);
+
+export const invoices = pgTable(
+  'invoices',
+  {
+    id: id().primaryKey(),
+    tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
+    number: text('number').notNull(),
+    kind: text('kind', { enum: ['subscription', 'commission_statement'] }).notNull(),
+    periodStart: date('period_start').notNull(),
+    periodEnd: date('period_end').notNull(),
+    amountXaf: bigint('amount_xaf', { mode: 'number' }).notNull(),
+    status: text('status', { enum: ['open', 'paid', 'void'] }).notNull().default('open'),
+    pdfKey: text('pdf_key'),
+    issuedAt: createdAt(),
+    paidAt: at('paid_at'),
+  },
+  (t) => [
+    uniqueIndex('invoices_number_key').on(t.number),
+    uniqueIndex('invoices_period_key').on(t.tenantId, t.kind, t.periodStart),
+  ],
+);
+
+export const platformRevenueAnalytics = pgTable(
+  'platform_revenue_analytics',
+  {
+    day: date('day').notNull(),
+    tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
+    grossXaf: bigint('gross_xaf', { mode: 'number' }).notNull().default(0),
+    platformFeeXaf: bigint('platform_fee_xaf', { mode: 'number' }).notNull().default(0),
+    paymentsCount: integer('payments_count').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.tenantId] })],
+);
+
+export const tenantStatusHistory = pgTable(
+  'tenant_status_history',
+  {
+    id: id().primaryKey(),
+    tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
+    fromStatus: text('from_status', { enum: TENANT_STATUSES }),
+    toStatus: text('to_status', { enum: TENANT_STATUSES }).notNull(),
+    reason: text('reason').notNull(),
+    details: jsonb('details'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('tenant_status_history_tenant_idx').on(t.tenantId, t.createdAt)],
+);

@@ -1,0 +1,26 @@
+import { sql } from 'drizzle-orm';
+import { pgPolicy, timestamp, uuid } from 'drizzle-orm/pg-core';
+
+/**
+ * The tenant a row belongs to, as set by withTenant() for the current transaction.
+ * `nullif` matters: once a transaction-local setting ends, PostgreSQL leaves it as '' for the
+ * rest of the session, and ''::uuid would raise instead of matching nothing.
+ */
+export const CURRENT_TENANT_SQL = sql`nullif(current_setting('app.tenant_id', true), '')::uuid`;
+
+/** Row-level security policy every tenant table carries (FORCE is added by the migration generator). */
+export function tenantIsolation() {
+  return pgPolicy('tenant_isolation', {
+    as: 'permissive',
+    for: 'all',
+    to: 'public',
+    using: sql`tenant_id = ${CURRENT_TENANT_SQL}`,
+    withCheck: sql`tenant_id = ${CURRENT_TENANT_SQL}`,
+  });
+}
+
+export const id = () => uuid('id').notNull().defaultRandom();
+
+export const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+export const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
+export const at = (name: string) => timestamp(name, { withTimezone: true });
