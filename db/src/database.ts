@@ -1,4 +1,4 @@
-import { sql, type ExtractTablesWithRelations } from 'drizzle-orm';
+import { sql, type ExtractTablesWithRelations, type SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 import type { DriverName } from './config.js';
@@ -60,4 +60,10 @@ export function createDatabase(options: {
     },
     close: options.close,
   };
+}
+
+/** Rows of a raw statement, whichever driver ran it (both return `{ rows }`). */
+export async function executeRows(tx: Tx | DrizzleDatabase, statement: SQL): Promise<Record<string, unknown>[]> {
+  const result = (await tx.execute(statement)) as { rows: Record<string, unknown>[] };
+  return result.rows;
 }

@@ -2,13 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { getTableConfig } from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendOnlyTableNames, tenants, tenantTables, type Database } from '@relais/db';
+import { appendOnlyTableNames, executeRows, tenants, tenantTables, type Database, type Tx } from '@relais/db';
 import { createTestDatabase, testDrivers, type TestDatabase } from '../../tests/support/test-database.js';
 import { insertRowInEveryTenantTable } from '../../tests/support/tenant-rows.js';
 
 const count = async (db: Database, tenantId: string | null, table: string) => {
-  const query = async (tx: Parameters<Parameters<Database['withPlatform']>[0]>[0]) =>
-    Number((await tx.execute(sql.raw(`select count(*)::int as n from "${table}"`))).rows[0]!.n);
+  const query = async (tx: Tx) => Number((await executeRows(tx, sql.raw(`select count(*)::int as n from "${table}"`)))[0]!.n);
   return tenantId ? db.withTenant(tenantId, query) : db.withPlatform(query);
 };
 
@@ -62,7 +61,7 @@ describe.each(testDrivers())('tenant isolation on %s', (driver) => {
       expect(await count(db, tenantB, table)).toBe(1);
       expect(await count(db, null, table)).toBe(0);
       const owners = await db.withTenant(tenantB, async (tx) =>
-        (await tx.execute(sql.raw(`select distinct tenant_id from "${table}"`))).rows.map((r) => r.tenant_id),
+        (await executeRows(tx, sql.raw(`select distinct tenant_id from "${table}"`))).map((r) => r.tenant_id),
       );
       expect(owners).toEqual([tenantB]);
     });
@@ -121,7 +120,7 @@ describe.each(testDrivers())('tenant isolation on %s', (driver) => {
     // Resetting lands on the runtime role itself, which stays confined.
     const after = await db.withTenant(tenantA, async (tx) => {
       await tx.execute(sql.raw('reset role'));
-      return (await tx.execute(sql.raw('select current_user as u'))).rows[0]!.u;
+      return (await executeRows(tx, sql.raw('select current_user as u')))[0]!.u;
     });
     expect(after).toBe(db.runtimeRole);
   });

@@ -1,0 +1,39 @@
+/**
+ * Codes the domain raises. Each transport maps them: HTTP status, chat reply, CLI exit message,
+ * non-retryable job failure. Add codes here, never ad-hoc strings at the throw site.
+ */
+export const APP_ERROR_CODES = {
+  VALIDATION_FAILED: { httpStatus: 400, retryable: false },
+  NOT_FOUND: { httpStatus: 404, retryable: false },
+  CONFLICT: { httpStatus: 409, retryable: false },
+  FORBIDDEN: { httpStatus: 403, retryable: false },
+  UNAUTHENTICATED: { httpStatus: 401, retryable: false },
+  PLAN_LIMIT_REACHED: { httpStatus: 402, retryable: false },
+  DEPENDENCY_UNAVAILABLE: { httpStatus: 503, retryable: true },
+  INTERNAL: { httpStatus: 500, retryable: true },
+} as const;
+
+export type AppErrorCode = keyof typeof APP_ERROR_CODES;
+
+export class AppError extends Error {
+  override name = 'AppError';
+  readonly code: AppErrorCode;
+  /** Safe to show to the person who caused it (no internals, no secrets). */
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: AppErrorCode, message: string, options: { details?: Record<string, unknown>; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.code = code;
+    this.details = options.details;
+  }
+
+  get httpStatus(): number {
+    return APP_ERROR_CODES[this.code].httpStatus;
+  }
+
+  get retryable(): boolean {
+    return APP_ERROR_CODES[this.code].retryable;
+  }
+}
+
+export const isAppError = (error: unknown): error is AppError => error instanceof AppError;

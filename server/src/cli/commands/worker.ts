@@ -1,0 +1,18 @@
+import { onShutdownSignals } from '@relais/workers';
+import { ConfigError, type Config } from '../../config.js';
+import { createLogger } from '../../logger.js';
+import { createServices } from '../../services.js';
+import type { CliOutput } from '../output.js';
+
+export const workerUsage = 'relais worker';
+
+/** A process that only processes jobs: needs Redis, since the in-process runner lives in `serve`. */
+export async function workerCommand(_args: string[], config: Config, _output: CliOutput): Promise<void> {
+  if (!config.redisUrl) {
+    throw new ConfigError('REDIS_URL must be set for "relais worker"; without Redis, jobs run inside "relais serve"');
+  }
+  const logger = createLogger({ level: config.logLevel, name: 'relais-worker' });
+  const services = await createServices(config, logger, { processJobs: true });
+  onShutdownSignals(() => services.close(), logger);
+  logger.info({ database: services.db.driver }, 'Relais worker is processing jobs');
+}

@@ -1,0 +1,61 @@
+import { isAppError } from '@relais/core';
+import { DatabaseSetupError } from '@relais/db';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { migrateCommand, migrateUsage } from './commands/migrate.js';
+import { serveCommand, serveUsage } from './commands/serve.js';
+import { tenantCreateCommand, tenantCreateUsage } from './commands/tenant-create.js';
+import { tenantListCommand, tenantListUsage } from './commands/tenant-list.js';
+import { workerCommand, workerUsage } from './commands/worker.js';
+import { processOutput, UsageError, type CliOutput } from './output.js';
+
+type Command = (args: string[], config: Config, output: CliOutput) => Promise<void>;
+
+const COMMANDS: Record<string, { run: Command; usage: string; summary: string }> = {
+  migrate: { run: migrateCommand, usage: migrateUsage, summary: 'apply database migrations (as the owner role)' },
+  serve: { run: serveCommand, usage: serveUsage, summary: 'serve HTTP (webhooks, API, web app) and, by default, jobs' },
+  worker: { run: workerCommand, usage: workerUsage, summary: 'process jobs from Redis' },
+  'tenant:create': { run: tenantCreateCommand, usage: tenantCreateUsage, summary: 'create a reseller and its first admin' },
+  'tenant:list': { run: tenantListCommand, usage: tenantListUsage, summary: 'list resellers' },
+};
+
+function help(): string {
+  const lines = Object.values(COMMANDS).map((command) => `  ${command.usage}\n      ${command.summary}`);
+  return ['Usage: relais <command> [options]', '', 'Commands:', ...lines, '', 'Configuration comes from environment variables; see README.md.'].join('\n');
+}
+
+/** Runs one command; returns the process exit code. Never throws. */
+export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env, output: CliOutput = processOutput): Promise<number> {
+  const [name, ...args] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    output.out(help());
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    output.err(`relais: unknown command "${name}"\n\n${help()}`);
+    return 2;
+  }
+  try {
+    await command.run(args, loadConfig(env), output);
+    return 0;
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      output.err(`relais: configuration error: ${error.message}`);
+      return 78; // EX_CONFIG
+    }
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      output.err(`relais: ${(error as Error).message}\nusage: ${command.usage}`);
+      return 2;
+    }
+    if (error instanceof DatabaseSetupError) {
+      output.err(`relais: ${error.message}`);
+      return 78;
+    }
+    if (isAppError(error) && error.httpStatus < 500) {
+      output.err(`relais: ${error.message}`);
+      return 1;
+    }
+    output.err(`relais: ${name} failed: ${(error as Error).message}`);
+    return 1;
+  }
+}

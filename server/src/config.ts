@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import type { DatabaseConfig } from '@relais/db';
+
+/** A configuration problem, reported as one line naming the variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const postgresUrl = z
+  .string()
+  .refine((value) => /^postgres(ql)?:\/\/[^/]+/.test(value) && URL.canParse(value), 'must be a postgres://user@host:port/database URL');
+const redisUrl = z.string().refine((value) => /^rediss?:\/\//.test(value) && URL.canParse(value), 'must be a redis://host:port URL');
+const flag = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test'], 'must be development, production or test').default('development'),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: z.coerce.number('must be a whole number from 1 to 65535').int('must be a whole number from 1 to 65535').min(1, 'must be a whole number from 1 to 65535').max(65535, 'must be a whole number from 1 to 65535').default(3000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'must be one of fatal, error, warn, info, debug, trace, silent').default('info'),
+  DATABASE_URL: postgresUrl.optional(),
+  DATABASE_OWNER_URL: postgresUrl.optional(),
+  DATABASE_POOL_SIZE: z.coerce.number('must be a whole number from 1 to 200').int('must be a whole number from 1 to 200').min(1, 'must be a whole number from 1 to 200').max(200, 'must be a whole number from 1 to 200').default(10),
+  PGLITE_DATA_DIR: z.string().min(1).default('./data/pglite'),
+  REDIS_URL: redisUrl.optional(),
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be 1-40 letters, digits, - or _').default('relais'),
+  JOBS_IN_SERVER: flag.default(true),
+  APP_KEY: z
+    .string()
+    .refine((value) => Buffer.from(value, 'base64').length === 32, 'must be 32 random bytes in base64 (openssl rand -base64 32)')
+    .optional(),
+  APP_KEY_FILE: z.string().min(1).default('./data/app-key'),
+});
+
+/** Variables whose values must never be echoed back (they carry credentials). */
+const SECRET_VARIABLES = new Set(['DATABASE_URL', 'DATABASE_OWNER_URL', 'REDIS_URL', 'APP_KEY']);
+
+export interface Config {
+  nodeEnv: 'development' | 'production' | 'test';
+  http: { host: string; port: number };
+  logLevel: string;
+  database: DatabaseConfig;
+  redisUrl?: string;
+  queuePrefix: string;
+  /** Whether `relais serve` also processes jobs (always true without Redis). */
+  jobsInServer: boolean;
+  /** base64 key from APP_KEY, or undefined to use (or create) the key file in development. */
+  appKey?: string;
+  appKeyFile: string;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // An empty variable means "not set", as with `DATABASE_URL= npm start`.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const result = envSchema.safeParse(present);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const name = String(issue.path[0]);
+    const shown = SECRET_VARIABLES.has(name) || present[name] === undefined ? '' : ` (got "${present[name]}")`;
+    throw new ConfigError(`${name} ${issue.message}${shown}`);
+  }
+  const vars = result.data;
+  if (vars.DATABASE_OWNER_URL && !vars.DATABASE_URL) {
+    throw new ConfigError('DATABASE_URL must be set when DATABASE_OWNER_URL is (the runtime role connects with it)');
+  }
+  if (vars.NODE_ENV === 'production' && !vars.APP_KEY) {
+    throw new ConfigError('APP_KEY is required in production: 32 random bytes in base64 (openssl rand -base64 32)');
+  }
+  const database: DatabaseConfig = vars.DATABASE_URL
+    ? { driver: 'postgres', url: vars.DATABASE_URL, ownerUrl: vars.DATABASE_OWNER_URL, poolSize: vars.DATABASE_POOL_SIZE }
+    : { driver: 'pglite', dataDir: vars.PGLITE_DATA_DIR };
+  return {
+    nodeEnv: vars.NODE_ENV,
+    http: { host: vars.HOST, port: vars.PORT },
+    logLevel: vars.LOG_LEVEL,
+    database,
+    redisUrl: vars.REDIS_URL,
+    queuePrefix: vars.QUEUE_PREFIX,
+    jobsInServer: vars.REDIS_URL ? vars.JOBS_IN_SERVER : true,
+    appKey: vars.APP_KEY,
+    appKeyFile: vars.APP_KEY_FILE,
+  };
+}
