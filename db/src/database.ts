@@ -20,6 +20,7 @@ export interface Database {
   /** Runs `work` in a transaction for central tables; tenant tables show nothing there. */
   withPlatform<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
+  /** Idempotent. */
   close(): Promise<void>;
 }
 
@@ -39,6 +40,7 @@ export function createDatabase(options: {
   close: () => Promise<void>;
 }): Database {
   const { drizzle } = options;
+  let closing: Promise<void> | undefined;
   return {
     driver: options.driver,
     runtimeRole: options.runtimeRole,
@@ -58,7 +60,10 @@ export function createDatabase(options: {
     async ping() {
       await drizzle.execute(sql`select 1`);
     },
-    close: options.close,
+    close() {
+      closing ??= options.close();
+      return closing;
+    },
   };
 }
 

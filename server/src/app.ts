@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { adminWeb, DEFAULT_ADMIN_WEB_BUILD_DIRECTORY } from './plugins/admin-web.js';
 import { errorHandler } from './plugins/error-handler.js';
 import { healthRoutes } from './routes/health.js';
@@ -16,7 +16,7 @@ export interface BuildOptions {
 /** The HTTP application, not listening: tests drive it with app.inject(). */
 export async function build(services: Services, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: services.logger,
+    loggerInstance: services.logger as FastifyBaseLogger,
     bodyLimit: ONE_MEGABYTE,
     trustProxy: true,
     genReqId: (request) => {

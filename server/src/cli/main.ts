@@ -24,7 +24,7 @@ function help(): string {
 }
 
 /** Runs one command; returns the process exit code. Never throws. */
-export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env, output: CliOutput = processOutput): Promise<number> {
+export async function runCli(argv: string[], env: Record<string, string | undefined> = process.env, output: CliOutput = processOutput): Promise<number> {
   const [name, ...args] = argv;
   if (!name || name === 'help' || name === '--help' || name === '-h') {
     output.out(help());

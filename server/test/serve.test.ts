@@ -1,0 +1,46 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cleanEnv, eventually, freePort, runRelais, startRelais } from '../../tests/support/relais-process.js';
+import { testDrivers } from '../../tests/support/test-database.js';
+
+describe('relais serve, as a process', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'relais-serve-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('serves /health (pglite) and the web app with embedded defaults, refuses a second process on the same data, and stops on SIGTERM', async () => {
+    const port = await freePort();
+    const env = cleanEnv({ LOG_LEVEL: 'info', PORT: String(port), HOST: '127.0.0.1', PGLITE_DATA_DIR: join(dataDir, 'pglite'), APP_KEY_FILE: join(dataDir, 'app-key') });
+    const server = startRelais(['serve'], env);
+    try {
+      const health = await eventually(async () => {
+        const response = await fetch(`http://127.0.0.1:${port}/health`);
+        return response.status === 200 ? ((await response.json()) as Record<string, any>) : undefined;
+      }, 90_000, `GET /health (stderr: ${server.output.stderr})`);
+      expect(health).toMatchObject({ status: 'ok', database: { driver: 'pglite', ok: true }, queue: { driver: 'in-process', ok: true } });
+
+      const home = await fetch(`http://127.0.0.1:${port}/`);
+      expect(home.status).toBe(200);
+      expect(await home.text()).toContain('Relais');
+
+      const second = await runRelais(['tenant:list'], env);
+      expect(second.code).toBe(78);
+      expect(second.stderr).toMatch(/embedded database in .* is in use by process \d+/);
+    } finally {
+      expect(await server.stop('SIGTERM')).toBe(0);
+    }
+    expect(server.output.stdout).toContain('Relais is serving on http://localhost:');
+    // The lock is released on a clean stop: another process can open the data now.
+    const after = await runRelais(['tenant:list'], env);
+    expect(after.stdout).toContain('No tenants yet');
+  });
+
+  // Refusing a superuser needs a PostgreSQL connection as one; CI provides it as DATABASE_OWNER_URL.
+  it.runIf(testDrivers().includes('postgres'))('refuses to start when the runtime role could bypass row-level security', async () => {
+    const run = await runRelais(['serve'], cleanEnv({ DATABASE_URL: process.env.DATABASE_OWNER_URL!, PORT: String(await freePort()) }));
+    expect(run.code).toBe(78);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(/^relais: Refusing to use the database: role "\w+" is a superuser.*Connect DATABASE_URL as the runtime role/);
+  });
+});
