@@ -12,3 +12,4 @@ if (!benchmark) {
   process.exit(name ? 2 : 0);
 }
 await (await benchmark.load()).run();
+export {};
