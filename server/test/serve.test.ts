@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanEnv, eventually, freePort, runRelais, startRelais } from '../../tests/support/relais-process.js';
-import { testDrivers } from '../../tests/support/test-database.js';
+import { createTestDatabase, testDrivers } from '../../tests/support/test-database.js';
 
 describe('relais serve, as a process', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'relais-serve-'));
@@ -43,4 +43,37 @@ describe('relais serve, as a process', () => {
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(run.stderr).toMatch(/^relais: Refusing to use the database: role "\w+" is a superuser.*Connect DATABASE_URL as the runtime role/);
   });
+
+  // BullMQ needs Redis; CI provides REDIS_URL (and PostgreSQL, which several processes can share).
+  it.runIf(Boolean(process.env.REDIS_URL) && testDrivers().includes('postgres'))(
+    'runs serve and a separate worker on Redis, stopping cleanly on SIGTERM and SIGINT',
+    async () => {
+      const test = await createTestDatabase('postgres');
+      const port = await freePort();
+      const env = cleanEnv({
+        LOG_LEVEL: 'info',
+        DATABASE_URL: (test.config as { url: string }).url,
+        REDIS_URL: process.env.REDIS_URL!,
+        QUEUE_PREFIX: `relais-serve-test-${port}`,
+        JOBS_IN_SERVER: 'false',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        APP_KEY_FILE: join(dataDir, 'app-key-redis'),
+      });
+      const server = startRelais(['serve'], env);
+      const worker = startRelais(['worker'], env);
+      try {
+        const health = await eventually(async () => {
+          const response = await fetch(`http://127.0.0.1:${port}/health`);
+          return response.status === 200 ? ((await response.json()) as Record<string, any>) : undefined;
+        }, 90_000, `GET /health (stderr: ${server.output.stderr})`);
+        expect(health).toMatchObject({ status: 'ok', database: { driver: 'postgres', ok: true }, queue: { driver: 'bullmq', ok: true } });
+        await eventually(async () => (worker.output.stdout.includes('Relais worker is processing jobs') ? true : undefined), 60_000, 'worker start');
+      } finally {
+        expect(await worker.stop('SIGINT')).toBe(0);
+        expect(await server.stop('SIGTERM')).toBe(0);
+        await test.drop();
+      }
+    },
+  );
 });
