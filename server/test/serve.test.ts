@@ -5,6 +5,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { cleanEnv, eventually, freePort, runRelais, startRelais } from '../../tests/support/relais-process.js';
 import { createTestDatabase, testDrivers } from '../../tests/support/test-database.js';
 
+/** The first 200 answer of /health, once the process is up. */
+function healthOf(port: number, output: { stderr: string }): Promise<Record<string, any>> {
+  return eventually(async () => {
+    const response = await fetch(`http://127.0.0.1:${port}/health`);
+    return response.status === 200 ? ((await response.json()) as Record<string, any>) : undefined;
+  }, 90_000, `GET /health (stderr: ${output.stderr})`);
+}
+
 describe('relais serve, as a process', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'relais-serve-'));
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -14,10 +22,7 @@ describe('relais serve, as a process', () => {
     const env = cleanEnv({ LOG_LEVEL: 'info', PORT: String(port), HOST: '127.0.0.1', PGLITE_DATA_DIR: join(dataDir, 'pglite'), APP_KEY_FILE: join(dataDir, 'app-key') });
     const server = startRelais(['serve'], env);
     try {
-      const health = await eventually(async () => {
-        const response = await fetch(`http://127.0.0.1:${port}/health`);
-        return response.status === 200 ? ((await response.json()) as Record<string, any>) : undefined;
-      }, 90_000, `GET /health (stderr: ${server.output.stderr})`);
+      const health = await healthOf(port, server.output);
       expect(health).toMatchObject({ status: 'ok', database: { driver: 'pglite', ok: true }, queue: { driver: 'in-process', ok: true } });
 
       const home = await fetch(`http://127.0.0.1:${port}/`);
@@ -63,10 +68,7 @@ describe('relais serve, as a process', () => {
       const server = startRelais(['serve'], env);
       const worker = startRelais(['worker'], env);
       try {
-        const health = await eventually(async () => {
-          const response = await fetch(`http://127.0.0.1:${port}/health`);
-          return response.status === 200 ? ((await response.json()) as Record<string, any>) : undefined;
-        }, 90_000, `GET /health (stderr: ${server.output.stderr})`);
+        const health = await healthOf(port, server.output);
         expect(health).toMatchObject({ status: 'ok', database: { driver: 'postgres', ok: true }, queue: { driver: 'bullmq', ok: true } });
         await eventually(async () => (worker.output.stdout.includes('Relais worker is processing jobs') ? true : undefined), 60_000, 'worker start');
       } finally {
