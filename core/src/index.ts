@@ -6,3 +6,4 @@ export * from './tenants/slug.js';
 export * from './tenants/create-tenant.js';
 export * from './tenants/list-tenants.js';
 export * from './shared/secret-box.js';
+export * from './shared/ports/payment-gateway.js';

@@ -10,6 +10,18 @@ export const APP_ERROR_CODES = {
   UNAUTHENTICATED: { httpStatus: 401, retryable: false },
   PLAN_LIMIT_REACHED: { httpStatus: 402, retryable: false },
   DEPENDENCY_UNAVAILABLE: { httpStatus: 503, retryable: true },
+  /** Not a Cameroonian mobile number, or not in a form we can read. */
+  PAYMENT_PHONE_INVALID: { httpStatus: 400, retryable: false },
+  /** A valid number on a network the gateway does not collect from (only MTN and Orange). */
+  PAYMENT_OPERATOR_UNSUPPORTED: { httpStatus: 400, retryable: false },
+  /** Not a whole, positive number of XAF, or outside what the gateway accepts. */
+  PAYMENT_AMOUNT_INVALID: { httpStatus: 400, retryable: false },
+  /** The payer's or the platform's account cannot cover the amount. */
+  PAYMENT_INSUFFICIENT_FUNDS: { httpStatus: 402, retryable: false },
+  /** The gateway refused our credentials: a configuration problem, not the customer's. */
+  GATEWAY_AUTH_FAILED: { httpStatus: 502, retryable: false },
+  /** The gateway answered with an error we cannot act on automatically. */
+  GATEWAY_REJECTED: { httpStatus: 502, retryable: false },
   INTERNAL: { httpStatus: 500, retryable: true },
 } as const;
 
