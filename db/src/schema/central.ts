@@ -60,6 +60,8 @@ export const tenants = pgTable(
     status: text('status', { enum: TENANT_STATUSES }).notNull().default('active'),
     defaultLocale: text('default_locale', { enum: LOCALES }).notNull().default('fr'),
     timezone: text('timezone').notNull().default('Africa/Douala'),
+    /** The reseller's own Mobile Money number (E.164), pushed for subscription renewals. */
+    billingPhone: text('billing_phone'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -102,29 +104,87 @@ export const subscriptions = pgTable(
   (t) => [index('subscriptions_tenant_idx').on(t.tenantId)],
 );
 
-/** Money that moved through a gateway: customer payments, subscription fees, payouts. */
+/**
+ * A gateway's credentials: the platform's CamPay app (id 'platform', from the environment) or a
+ * reseller's own app, stored here sealed under APP_KEY with the tenant id as associated data.
+ */
+export const gatewayApps = pgTable('gateway_apps', {
+  id: text('id').primaryKey(),
+  tenantId: uuid('tenant_id').references(() => tenants.id),
+  provider: text('provider', { enum: ['campay'] }).notNull().default('campay'),
+  baseUrl: text('base_url').notNull(),
+  credentialsEnc: text('credentials_enc').notNull(),
+  webhookKeyEnc: text('webhook_key_enc').notNull(),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+export const PAYMENT_STATUSES = ['pending', 'successful', 'failed', 'expired'] as const;
+
+/**
+ * Every gateway transaction (collection or payout), and the index from our external reference
+ * and the gateway's reference to the tenant that owns it: webhooks arrive without a tenant.
+ */
 export const payments = pgTable(
   'payments',
   {
     id: id().primaryKey(),
     tenantId: uuid('tenant_id').references(() => tenants.id),
-    kind: text('kind', { enum: ['customer_payment', 'subscription', 'payout'] }).notNull(),
+    kind: text('kind', { enum: ['customer_payment', 'subscription', 'payout', 'refund'] }).notNull(),
     gateway: text('gateway').notNull().default('campay'),
+    gatewayAppId: text('gateway_app_id').notNull().default('platform'),
     externalReference: text('external_reference').notNull(),
     gatewayReference: text('gateway_reference'),
+    /** The tenant's payment_attempts row, for customer payments. */
+    attemptId: uuid('attempt_id'),
+    invoiceId: uuid('invoice_id'),
+    /** Payer (collections) or recipient (payouts, refunds), E.164. */
+    phone: text('phone').notNull(),
     amountXaf: bigint('amount_xaf', { mode: 'number' }).notNull(),
     currency: text('currency').notNull().default('XAF'),
     operator: text('operator'),
-    status: text('status', { enum: ['pending', 'successful', 'failed', 'expired'] }).notNull(),
+    ussdCode: text('ussd_code'),
+    status: text('status', { enum: PAYMENT_STATUSES }).notNull(),
+    failureReason: text('failure_reason'),
+    /** When the gateway says PENDING past this, the payment expires (a late success is still honoured). */
+    expiresAt: at('expires_at').notNull(),
+    /** The reconciler's next status poll; backs off exponentially. */
+    nextCheckAt: at('next_check_at').notNull().defaultNow(),
+    checkCount: integer('check_count').notNull().default(0),
     completedAt: at('completed_at'),
     createdAt: createdAt(),
+    updatedAt: updatedAt(),
   },
   (t) => [
     uniqueIndex('payments_external_reference_key').on(t.externalReference),
-    uniqueIndex('payments_gateway_reference_key').on(t.gateway, t.gatewayReference),
+    uniqueIndex('payments_gateway_reference_key').on(t.gatewayAppId, t.gatewayReference),
+    index('payments_reconcile_idx').on(t.status, t.nextCheckAt),
     check('payments_amount_positive', sql`${t.amountXaf} > 0`),
   ],
 );
+
+/** CamPay callbacks, stored before they are acknowledged; one row per (app, reference, status). */
+export const paymentWebhookEvents = pgTable(
+  'payment_webhook_events',
+  {
+    id: id().primaryKey(),
+    gatewayAppId: text('gateway_app_id').notNull(),
+    eventKey: text('event_key').notNull(),
+    gatewayReference: text('gateway_reference').notNull(),
+    reportedStatus: text('reported_status').notNull(),
+    payload: jsonb('payload').notNull(),
+    receivedAt: at('received_at').notNull().defaultNow(),
+    processedAt: at('processed_at'),
+    outcome: text('outcome'),
+  },
+  (t) => [uniqueIndex('payment_webhook_events_key').on(t.eventKey)],
+);
+
+/** Platform-wide gap-free counters (invoice numbers). */
+export const platformCounters = pgTable('platform_counters', {
+  name: text('name').primaryKey(),
+  value: bigint('value', { mode: 'number' }).notNull().default(0),
+});
 
 export const LEDGER_ACCOUNTS = ['platform_revenue', 'tenant_wallet', 'gateway_clearing', 'payouts'] as const;
 
@@ -163,6 +223,8 @@ export const invoices = pgTable(
     periodEnd: date('period_end').notNull(),
     amountXaf: bigint('amount_xaf', { mode: 'number' }).notNull(),
     status: text('status', { enum: ['open', 'paid', 'void'] }).notNull().default('open'),
+    /** Seller, buyer and lines as printed: an invoice never changes after issue. */
+    document: jsonb('document').notNull().default({}),
     pdfKey: text('pdf_key'),
     issuedAt: createdAt(),
     paidAt: at('paid_at'),

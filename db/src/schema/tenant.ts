@@ -326,9 +326,10 @@ export const paymentAttempts = pgTable(
     attemptNumber: integer('attempt_number').notNull().default(1),
     amountXaf: integer('amount_xaf').notNull(),
     currency: text('currency').notNull().default('XAF'),
-    /** Payer's number as CamPay wants it: 237 + 9 digits. */
+    /** Payer's number, E.164 (+2376XXXXXXXX); the gateway adapter converts it. */
     payerMsisdn: text('payer_msisdn').notNull(),
     operator: text('operator'),
+    ussdCode: text('ussd_code'),
     externalReference: text('external_reference').notNull(),
     gatewayReference: text('gateway_reference'),
     status: text('status', { enum: PAYMENT_ATTEMPT_STATUSES }).notNull().default('pending'),
@@ -345,6 +346,8 @@ export const paymentAttempts = pgTable(
     index('payment_attempts_pending_idx').on(t.tenantId, t.status, t.expiresAt),
     foreignKey({ columns: [t.tenantId, t.ticketId], foreignColumns: [tickets.tenantId, tickets.id] }),
     check('payment_attempts_amount_positive', sql`${t.amountXaf} > 0`),
+    // A customer may try to pay one ticket at most three times.
+    check('payment_attempts_at_most_three', sql`${t.attemptNumber} between 1 and 3`),
   ],
 );
 
