@@ -86,13 +86,13 @@ async function openPostgres(config: Extract<DatabaseConfig, { driver: 'postgres'
 
 async function openPglite(config: Extract<DatabaseConfig, { driver: 'pglite' }>): Promise<Database> {
   const inMemory = config.dataDir.startsWith('memory://');
-  const unlock = inMemory ? () => {} : lockDataDirectory(config.dataDir);
+  const unlock = inMemory ? async () => {} : await lockDataDirectory(config.dataDir);
   let client: PGlite | undefined;
   const close = async () => {
     try {
       await client?.close();
     } finally {
-      unlock();
+      await unlock();
     }
   };
   try {
@@ -107,7 +107,18 @@ async function openPglite(config: Extract<DatabaseConfig, { driver: 'pglite' }>)
     await refuseUnconfined(run, async () => {});
     const drizzle = drizzlePglite(client, { schema }) as unknown as DrizzleDatabase;
     await drizzle.execute(sql`select 1`);
-    return createDatabase({ driver: 'pglite', runtimeRole: EMBEDDED_RUNTIME_ROLE, drizzle, close });
+    // Again at the start of every transaction: a statement that switched the session back to the
+    // bootstrap superuser cannot outlive its transaction (docs/decisions/002).
+    const reassertRole = sql.raw(`SET LOCAL SESSION AUTHORIZATION ${quoteRoleName(EMBEDDED_RUNTIME_ROLE)}`);
+    return createDatabase({
+      driver: 'pglite',
+      runtimeRole: EMBEDDED_RUNTIME_ROLE,
+      drizzle,
+      close,
+      beginTransaction: async (tx) => {
+        await tx.execute(reassertRole);
+      },
+    });
   } catch (error) {
     await close();
     throw error;

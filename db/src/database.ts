@@ -11,26 +11,36 @@ export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelati
 
 const tenantIdSchema = z.uuid();
 
+/** What a platform transaction may do beyond central tables. */
+export interface PlatformContext {
+  /**
+   * Opens `tenantId`'s rows in this same transaction (the platform context stays on), for work
+   * that must change the platform and one tenant atomically, like creating a tenant.
+   */
+  enterTenant(tenantId: string): Promise<void>;
+}
+
 export interface Database {
   readonly driver: DriverName;
   /** The role every runtime query runs as. */
   readonly runtimeRole: string;
-  /** Runs `work` in a transaction whose row-level security shows only `tenantId`'s rows. */
+  /**
+   * Runs `work` in a transaction where row-level security shows only `tenantId`'s rows, and
+   * central tables only as far as they concern that tenant (read-only).
+   */
   withTenant<T>(tenantId: string, work: (tx: Tx) => Promise<T>): Promise<T>;
-  /** Runs `work` in a transaction for central tables; tenant tables show nothing there. */
-  withPlatform<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Runs `work` in a transaction on central tables; tenant tables show nothing until enterTenant. */
+  withPlatform<T>(work: (tx: Tx, context: PlatformContext) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
   /** Idempotent. */
   close(): Promise<void>;
 }
 
-/**
- * Switches the current transaction to `tenantId` (transaction-local, so pooled connections never
- * carry it over). For work that must span the platform and a tenant atomically, like creating one.
- */
-export async function useTenant(tx: Tx, tenantId: string): Promise<void> {
-  const parsed = tenantIdSchema.parse(tenantId);
-  await tx.execute(sql`select set_config('app.tenant_id', ${parsed}, true)`);
+async function setContext(tx: Tx, context: { platform: boolean; tenantId: string }): Promise<void> {
+  // Transaction-local (third argument true): pooled connections never carry a context over.
+  await tx.execute(
+    sql`select set_config('app.platform', ${context.platform ? 'on' : ''}, true), set_config('app.tenant_id', ${context.tenantId}, true)`,
+  );
 }
 
 export function createDatabase(options: {
@@ -38,23 +48,30 @@ export function createDatabase(options: {
   runtimeRole: string;
   drizzle: DrizzleDatabase;
   close: () => Promise<void>;
+  /** Runs first in every transaction (PGlite re-asserts the runtime role there). */
+  beginTransaction?: (tx: Tx) => Promise<void>;
 }): Database {
   const { drizzle } = options;
   let closing: Promise<void> | undefined;
+  const transaction = <T>(work: (tx: Tx) => Promise<T>) =>
+    drizzle.transaction(async (tx) => {
+      await options.beginTransaction?.(tx);
+      return work(tx);
+    });
   return {
     driver: options.driver,
     runtimeRole: options.runtimeRole,
     async withTenant(tenantId, work) {
-      tenantIdSchema.parse(tenantId);
-      return drizzle.transaction(async (tx) => {
-        await useTenant(tx, tenantId);
+      const parsed = tenantIdSchema.parse(tenantId);
+      return transaction(async (tx) => {
+        await setContext(tx, { platform: false, tenantId: parsed });
         return work(tx);
       });
     },
     async withPlatform(work) {
-      return drizzle.transaction(async (tx) => {
-        await tx.execute(sql`select set_config('app.tenant_id', '', true)`);
-        return work(tx);
+      return transaction(async (tx) => {
+        await setContext(tx, { platform: true, tenantId: '' });
+        return work(tx, { enterTenant: (tenantId) => setContext(tx, { platform: true, tenantId: tenantIdSchema.parse(tenantId) }) });
       });
     },
     async ping() {

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { foreignKey, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core';
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -72,8 +73,16 @@ describe.each(testDrivers())('tenant table rules, in the migrated database on %s
     const tenantRows = rows.filter((r) => tenantTableNames.includes(String(r.relname)));
     expect(tenantRows).toHaveLength(tenantTableNames.length);
     for (const row of tenantRows) expect(row, String(row.relname)).toMatchObject({ relrowsecurity: true, relforcerowsecurity: true, policies: 1 });
-    // Central tables stay open to the platform context.
-    for (const row of rows.filter((r) => centralTableNames.includes(String(r.relname)))) expect(row.relrowsecurity).toBe(false);
+  });
+
+  it('enables and forces row-level security with the platform policy on every central table', async () => {
+    const rows = await catalog(`
+      select c.relname, c.relrowsecurity, c.relforcerowsecurity,
+             (select count(*)::int from pg_policy p where p.polrelid = c.oid and p.polname = 'platform_only') as policies
+        from pg_class c where c.relnamespace = 'public'::regnamespace and c.relkind = 'r'`);
+    const centralRows = rows.filter((r) => centralTableNames.includes(String(r.relname)));
+    expect(centralRows).toHaveLength(centralTableNames.length);
+    for (const row of centralRows) expect(row, String(row.relname)).toMatchObject({ relrowsecurity: true, relforcerowsecurity: true, policies: 1 });
   });
 
   it('starts every tenant primary and foreign key with tenant_id', async () => {
@@ -104,6 +113,44 @@ describe.each(testDrivers())('tenant table rules, in the migrated database on %s
       await owner.query('alter table tickets force row level security');
       await expect(openDatabase({ driver: 'postgres', url: test.ownerUrl! })).rejects.toThrow(/role "postgres" is a superuser/);
     } finally {
+      await owner.end();
+    }
+  });
+
+  // These need the owner's connection to create roles and weaken grants; PGlite's runtime session has none.
+  it.runIf(driver === 'postgres')('refuses a runtime role that owns, or can switch to, anything that escapes row-level security', async () => {
+    const owner = new pg.Client({ connectionString: test.ownerUrl });
+    await owner.connect();
+    const suffix = randomBytes(4).toString('hex');
+    const runtime = `relais_t_${suffix}`;
+    const bypass = `relais_t_bypass_${suffix}`;
+    const config = test.config as Extract<typeof test.config, { driver: 'postgres' }>;
+    const asRuntime = () => {
+      const url = new URL(config.url);
+      url.username = runtime;
+      return openDatabase({ driver: 'postgres', url: url.toString() });
+    };
+    try {
+      await owner.query(`CREATE ROLE ${runtime} LOGIN NOINHERIT; CREATE ROLE ${bypass} NOLOGIN BYPASSRLS; GRANT USAGE ON SCHEMA public TO ${runtime}`);
+      const confined = await asRuntime();
+      await confined.close();
+
+      await owner.query(`GRANT ${bypass} TO ${runtime}`);
+      await expect(asRuntime()).rejects.toThrow(`role "${runtime}" can switch to role "${bypass}", which has BYPASSRLS`);
+      await owner.query(`REVOKE ${bypass} FROM ${runtime}; GRANT pg_read_server_files TO ${runtime}`);
+      await expect(asRuntime()).rejects.toThrow(`role "${runtime}" is a member of pg_read_server_files`);
+      await owner.query(`REVOKE pg_read_server_files FROM ${runtime}; ALTER ROLE ${runtime} CREATEROLE`);
+      await expect(asRuntime()).rejects.toThrow(`role "${runtime}" has CREATEROLE`);
+      await owner.query(`ALTER ROLE ${runtime} NOCREATEROLE; ALTER TABLE tickets OWNER TO ${runtime}`);
+      await expect(asRuntime()).rejects.toThrow(`role "${runtime}" owns tables (tickets)`);
+      await owner.query(`ALTER TABLE tickets OWNER TO CURRENT_USER; GRANT CREATE ON SCHEMA public TO ${runtime}`);
+      await expect(asRuntime()).rejects.toThrow('the role may CREATE objects in the public schema');
+      await owner.query(`REVOKE CREATE ON SCHEMA public FROM ${runtime}; ALTER DATABASE "${new URL(config.url).pathname.slice(1)}" OWNER TO ${runtime}`);
+      await expect(asRuntime()).rejects.toThrow(`role "${runtime}" owns the database`);
+    } finally {
+      await owner.query(`ALTER DATABASE "${new URL(config.url).pathname.slice(1)}" OWNER TO CURRENT_USER`).catch(() => {});
+      await owner.query(`ALTER TABLE tickets OWNER TO CURRENT_USER`).catch(() => {});
+      await owner.query(`DROP OWNED BY ${runtime}; DROP ROLE IF EXISTS ${runtime}; DROP ROLE IF EXISTS ${bypass}`).catch(() => {});
       await owner.end();
     }
   });

@@ -2,14 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { getTableConfig } from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendOnlyTableNames, executeRows, tenants, tenantTables, type Database, type Tx } from '@relais/db';
+import { appendOnlyTableNames, centralTables, executeRows, tenants, tenantTables, type Database, type Tx } from '@relais/db';
 import { createTestDatabase, testDrivers, type TestDatabase } from '../../tests/support/test-database.js';
-import { insertRowInEveryTenantTable } from '../../tests/support/tenant-rows.js';
+import { insertRowInEveryCentralTable, insertRowInEveryTenantTable } from '../../tests/support/tenant-rows.js';
 
 const count = async (db: Database, tenantId: string | null, table: string) => {
   const query = async (tx: Tx) => Number((await executeRows(tx, sql.raw(`select count(*)::int as n from "${table}"`)))[0]!.n);
   return tenantId ? db.withTenant(tenantId, query) : db.withPlatform(query);
 };
+
+const firstColumn = (table: string) => `"${getTableConfig(centralTables.find((t) => getTableConfig(t).name === table)!).columns[0]!.name}"`;
 
 /** Rows touched by an UPDATE/DELETE, whichever driver ran it. */
 const affected = (result: unknown) =>
@@ -32,6 +34,7 @@ describe.each(testDrivers())('tenant isolation on %s', (driver) => {
   const tenantA = randomUUID();
   const tenantB = randomUUID();
   let rowsOfA: Map<string, Record<string, unknown>>;
+  let centralRows: Map<string, Record<string, unknown>>;
 
   beforeAll(async () => {
     test = await createTestDatabase(driver);
@@ -43,6 +46,7 @@ describe.each(testDrivers())('tenant isolation on %s', (driver) => {
     });
     rowsOfA = await db.withTenant(tenantA, (tx) => insertRowInEveryTenantTable(tx, tenantA));
     await db.withTenant(tenantB, (tx) => insertRowInEveryTenantTable(tx, tenantB));
+    centralRows = await db.withPlatform((tx) => insertRowInEveryCentralTable(tx, tenantA));
   });
   afterAll(async () => test?.drop());
 
@@ -100,6 +104,45 @@ describe.each(testDrivers())('tenant isolation on %s', (driver) => {
         expect(await errorOf(() => db.withTenant(tenantA, (tx) => tx.execute(sql.raw(`delete from "${table}"`))))).toMatch(/permission denied/);
       });
     }
+  });
+
+  /** What a tenant context may read of a central table: its plans, its own tenant row and invoices. */
+  const visibleToTenant: Record<string, (row: Record<string, unknown>, tenantId: string) => boolean> = {
+    plans: () => true,
+    tenants: (row, tenantId) => row.id === tenantId,
+    subscriptions: (row, tenantId) => row.tenant_id === tenantId,
+    invoices: (row, tenantId) => row.tenant_id === tenantId,
+  };
+
+  describe.each(centralTables.map((table) => getTableConfig(table).name))('central table %s', (table) => {
+    const rowsUnder = (tenantId: string | null): Promise<Record<string, unknown>[]> => {
+      const read = (tx: Tx) => executeRows(tx, sql.raw(`select * from "${table}"`));
+      return tenantId ? db.withTenant(tenantId, read) : db.withPlatform(read);
+    };
+
+    it('is open to the platform context and shows a tenant context only what concerns it', async () => {
+      const all = await rowsUnder(null);
+      expect(all.length).toBeGreaterThan(0);
+      for (const tenantId of [tenantA, tenantB]) {
+        const visible = await rowsUnder(tenantId);
+        const rule = visibleToTenant[table] ?? (() => false);
+        expect(visible.length).toBe(all.filter((row) => rule(row, tenantId)).length);
+      }
+    });
+
+    it('cannot be written from a tenant context', async () => {
+      const tableObject = centralTables.find((t) => getTableConfig(t).name === table)!;
+      const copy = centralRows.get(table)!;
+      expect(await errorOf(() => db.withTenant(tenantA, (tx) => tx.insert(tableObject).values(copy)))).toMatch(/row-level security|permission denied/);
+      const touched = await db.withTenant(tenantA, async (tx) =>
+        appendOnlyTableNames.includes(table)
+          ? 0
+          : (affected(await tx.execute(sql.raw(`update "${table}" set ${firstColumn(table)} = ${firstColumn(table)}`))) ?? 0) +
+            (affected(await tx.execute(sql.raw(`delete from "${table}"`))) ?? 0),
+      );
+      expect(touched).toBe(0);
+      expect((await rowsUnder(null)).length).toBeGreaterThan(0);
+    });
   });
 
   it('the runtime role cannot disable or unforce row-level security', async () => {

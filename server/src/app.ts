@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { adminWeb, DEFAULT_ADMIN_WEB_BUILD_DIRECTORY } from './plugins/admin-web.js';
 import { errorHandler } from './plugins/error-handler.js';
 import { healthRoutes } from './routes/health.js';
+import { campayWebhookRoutes } from './routes/webhooks/campay.js';
 import type { Services } from './services.js';
 import { RELAIS_VERSION } from './version.js';
 
@@ -18,7 +19,7 @@ export async function build(services: Services, options: BuildOptions = {}): Pro
   const app = Fastify({
     loggerInstance: services.logger as FastifyBaseLogger,
     bodyLimit: ONE_MEGABYTE,
-    trustProxy: true,
+    trustProxy: services.config.trustProxy,
     genReqId: (request) => {
       const incoming = request.headers['x-request-id'];
       return typeof incoming === 'string' && /^[\w-]{8,64}$/.test(incoming) ? incoming : randomUUID();
@@ -26,6 +27,7 @@ export async function build(services: Services, options: BuildOptions = {}): Pro
   });
   await app.register(errorHandler);
   await app.register(healthRoutes, { services, version: RELAIS_VERSION });
+  await app.register(campayWebhookRoutes, { services });
   // The web app's catch-all goes last so that /health, /api and /webhooks keep their routes.
   const buildDirectory = options.adminWebBuildDirectory ?? DEFAULT_ADMIN_WEB_BUILD_DIRECTORY;
   if (buildDirectory !== false) await app.register(adminWeb, { buildDirectory });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { PlatformCampayApp } from '@relais/core';
 import type { DatabaseConfig } from '@relais/db';
 
 /** A configuration problem, reported as one line naming the variable. */
@@ -24,15 +25,21 @@ const envSchema = z.object({
   REDIS_URL: redisUrl.optional(),
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be 1-40 letters, digits, - or _').default('relais'),
   JOBS_IN_SERVER: flag.default(true),
+  TRUST_PROXY: flag.default(false),
   APP_KEY: z
     .string()
     .refine((value) => Buffer.from(value, 'base64').length === 32, 'must be 32 random bytes in base64 (openssl rand -base64 32)')
     .optional(),
   APP_KEY_FILE: z.string().min(1).default('./data/app-key'),
+  CAMPAY_BASE_URL: z.string().refine((value) => /^https?:\/\//.test(value) && URL.canParse(value), 'must be an http(s) URL such as https://demo.campay.net/api').default('https://demo.campay.net/api'),
+  CAMPAY_TOKEN: z.string().min(1).optional(),
+  CAMPAY_USERNAME: z.string().min(1).optional(),
+  CAMPAY_PASSWORD: z.string().min(1).optional(),
+  CAMPAY_WEBHOOK_KEY: z.string().min(8, 'must be the webhook key of the CamPay app (at least 8 characters)').optional(),
 });
 
 /** Variables whose values must never be echoed back (they carry credentials). */
-const SECRET_VARIABLES = new Set(['DATABASE_URL', 'DATABASE_OWNER_URL', 'REDIS_URL', 'APP_KEY']);
+const SECRET_VARIABLES = new Set(['DATABASE_URL', 'DATABASE_OWNER_URL', 'REDIS_URL', 'APP_KEY', 'CAMPAY_TOKEN', 'CAMPAY_USERNAME', 'CAMPAY_PASSWORD', 'CAMPAY_WEBHOOK_KEY']);
 
 export interface Config {
   nodeEnv: 'development' | 'production' | 'test';
@@ -41,11 +48,27 @@ export interface Config {
   database: DatabaseConfig;
   redisUrl?: string;
   queuePrefix: string;
+  /** Behind a reverse proxy: believe its X-Forwarded-* headers (never when clients reach us directly). */
+  trustProxy: boolean;
   /** Whether `relais serve` also processes jobs (always true without Redis). */
   jobsInServer: boolean;
   /** base64 key from APP_KEY, or undefined to use (or create) the key file in development. */
   appKey?: string;
   appKeyFile: string;
+  /** The platform's own CamPay app, when configured. */
+  campay?: PlatformCampayApp;
+}
+
+/** The platform CamPay app: all of token-or-login and webhook key, or nothing. */
+function platformCampay(vars: z.infer<typeof envSchema>): PlatformCampayApp | undefined {
+  const { CAMPAY_BASE_URL: baseUrl, CAMPAY_TOKEN: token, CAMPAY_USERNAME: username, CAMPAY_PASSWORD: password, CAMPAY_WEBHOOK_KEY: webhookKey } = vars;
+  if (!token && !username && !password && !webhookKey) return undefined;
+  if (!token && !(username && password)) {
+    throw new ConfigError(`${username ? 'CAMPAY_PASSWORD' : 'CAMPAY_USERNAME'} must be set (or CAMPAY_TOKEN) to use the platform CamPay app`);
+  }
+  if (!webhookKey) throw new ConfigError('CAMPAY_WEBHOOK_KEY must be set with the CamPay app credentials, or callbacks cannot be verified');
+  const credentials: PlatformCampayApp['credentials'] = token ? { kind: 'token', token } : { kind: 'login', username: username!, password: password! };
+  return { baseUrl: baseUrl.replace(/\/+$/, ''), credentials, webhookKey };
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -76,7 +99,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     redisUrl: vars.REDIS_URL,
     queuePrefix: vars.QUEUE_PREFIX,
     jobsInServer: vars.REDIS_URL ? vars.JOBS_IN_SERVER : true,
+    trustProxy: vars.TRUST_PROXY,
     appKey: vars.APP_KEY,
     appKeyFile: vars.APP_KEY_FILE,
+    campay: platformCampay(vars),
   };
 }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import { systemClock, createSecretBox, type Clock, type SecretBox } from '@relais/core';
+import { createGatewayDirectory, createSecretBox, systemClock, type Clock, type GatewayDirectory, type SecretBox } from '@relais/core';
 import { openDatabase, type Database } from '@relais/db';
-import { createJobRunner, jobDefinitions, type JobRunner } from '@relais/workers';
+import { buildJobDefinitions, createJobRunner, JOB_SCHEDULES, type JobRunner } from '@relais/workers';
 import { resolveAppKey } from './app-key.js';
 import type { Config } from './config.js';
 
@@ -13,6 +13,7 @@ export interface Services {
   db: Database;
   jobs: JobRunner;
   secrets: SecretBox;
+  gateways: GatewayDirectory;
   close(): Promise<void>;
 }
 
@@ -24,31 +25,39 @@ export async function createServices(
   const secrets = createSecretBox(resolveAppKey(config, logger));
   // PGlite always migrates on open; PostgreSQL does when the owner connection is configured.
   const db = await openDatabase(config.database, { migrate: config.database.driver === 'postgres' && Boolean(config.database.ownerUrl) });
-  let jobs: JobRunner;
+  const clock = systemClock;
+  const gateways = createGatewayDirectory({ db, secrets, platform: config.campay });
+  let jobs: JobRunner | undefined;
   try {
     jobs = createJobRunner({
-      definitions: jobDefinitions,
+      definitions: buildJobDefinitions({ db, gateways, clock, logger: logger.child({ component: 'jobs' }) }),
       redisUrl: config.redisUrl,
       queuePrefix: config.queuePrefix,
       logger: logger.child({ component: 'jobs' }),
       processing: options.processJobs,
     });
-    if (options.processJobs) await jobs.start();
+    if (options.processJobs) {
+      for (const schedule of JOB_SCHEDULES) await jobs.schedule(schedule.name, schedule.cron, { scheduleId: schedule.scheduleId });
+      await jobs.start();
+    }
   } catch (error) {
+    await jobs?.close().catch(() => {});
     await db.close();
     throw error;
   }
+  const runner = jobs;
   return {
     config,
     logger,
-    clock: systemClock,
+    clock,
     db,
-    jobs,
+    jobs: runner,
     secrets,
+    gateways,
     async close() {
       // Running jobs finish first: they may still need the database.
       try {
-        await jobs.close();
+        await runner.close();
       } finally {
         await db.close();
       }

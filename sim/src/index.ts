@@ -1,3 +1,13 @@
-// Protocol-level simulators of CamPay, RouterOS, Telegram, Africa's Talking and WhatsApp Cloud, for
-// tests, benchmarks and demo mode. None exists yet.
-export {};
+// Protocol-level simulators used by tests, benchmarks and demo mode. Production code paths never
+// import this package (except demo wiring and `relais sim` in server/).
+export {
+  startCampaySimulator,
+  type CampaySimulator,
+  type CampaySimulatorOptions,
+  type SimTransaction,
+  type SimTransactionStatus,
+  type SimRequest,
+} from './campay/campay-simulator.js';
+export type { CampaySimulatorFaults } from './campay/campay-sim-schemas.js';
+export type { CallbackDelivery } from './campay/callback-dispatcher.js';
+export { signHs256Jwt } from './campay/hs256-jwt.js';

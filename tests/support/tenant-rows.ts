@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { getTableColumns } from 'drizzle-orm';
 import { getTableConfig, type PgColumn, type PgTable } from 'drizzle-orm/pg-core';
-import { tenantTables, type Tx } from '@relais/db';
+import { centralTables, tenantTables, type Tx } from '@relais/db';
 
 interface Reference {
   columns: string[];
@@ -20,15 +20,15 @@ function referencesOf(table: PgTable): Reference[] {
   });
 }
 
-const tableByName = new Map(tenantTables.map((table) => [getTableConfig(table).name, table]));
+const tableByName = new Map([...centralTables, ...tenantTables].map((table) => [getTableConfig(table).name, table]));
 
 function propertyFor(table: PgTable, columnName: string): string {
   return Object.entries(getTableColumns(table)).find(([, column]) => column.name === columnName)![0];
 }
 
-/** Tenant tables ordered so that every table comes after the tables it references. */
-export function tenantTablesInDependencyOrder(): PgTable[] {
-  const byName = tableByName;
+/** Tables ordered so that every table comes after the tables it references. */
+export function inDependencyOrder(tables: readonly PgTable[]): PgTable[] {
+  const byName = new Map(tables.map((table) => [getTableConfig(table).name, table]));
   const ordered: PgTable[] = [];
   const visiting = new Set<string>();
   const done = new Set<string>();
@@ -60,6 +60,7 @@ function sampleValue(column: PgColumn): unknown {
     case 'PgTimestamp':
       return new Date();
     case 'PgDate':
+    case 'PgDateString':
       return '2026-01-01';
     case 'PgJsonb':
       return {};
@@ -76,8 +77,20 @@ function sampleValue(column: PgColumn): unknown {
  * rows it created. Returns the rows by table name.
  */
 export async function insertRowInEveryTenantTable(tx: Tx, tenantId: string): Promise<Map<string, Record<string, unknown>>> {
+  return insertRowInEveryTable(tx, tenantTables, tenantId);
+}
+
+/**
+ * Same for central tables (in a platform transaction): nullable tenant references are left empty,
+ * required ones point at `tenantId`; existing rows (plans, tenants) serve as parents.
+ */
+export async function insertRowInEveryCentralTable(tx: Tx, tenantId: string): Promise<Map<string, Record<string, unknown>>> {
+  return insertRowInEveryTable(tx, centralTables, tenantId);
+}
+
+async function insertRowInEveryTable(tx: Tx, tables: readonly PgTable[], tenantId: string): Promise<Map<string, Record<string, unknown>>> {
   const inserted = new Map<string, Record<string, unknown>>();
-  for (const table of tenantTablesInDependencyOrder()) {
+  for (const table of inDependencyOrder(tables)) {
     const config = getTableConfig(table);
     const row: Record<string, unknown> = {};
     const referenced = new Map<string, { table: string; column: string }>();
@@ -89,7 +102,7 @@ export async function insertRowInEveryTenantTable(tx: Tx, tenantId: string): Pro
     for (const [key, column] of Object.entries(getTableColumns(table)) as [string, PgColumn][]) {
       const parent = referenced.get(column.name);
       if (column.name === 'tenant_id') {
-        row[key] = tenantId;
+        if (column.notNull) row[key] = tenantId;
       } else if (parent && column.notNull) {
         row[key] = inserted.get(parent.table)![propertyFor(tableByName.get(parent.table)!, parent.column)];
       } else if (column.notNull && !column.hasDefault) {

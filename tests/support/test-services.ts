@@ -1,23 +1,33 @@
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
-import { createSecretBox, systemClock } from '@relais/core';
-import { createJobRunner, jobDefinitions } from '@relais/workers';
+import { createGatewayDirectory, createSecretBox, systemClock, type Clock, type PlatformCampayApp } from '@relais/core';
+import { buildJobDefinitions, createJobRunner } from '@relais/workers';
 import { loadConfig } from '../../server/src/config.js';
 import type { Services } from '../../server/src/services.js';
 import type { TestDatabase } from './test-database.js';
 
-/** Real services around a test database: in-process jobs, a silent logger, a random APP_KEY. */
-export async function createTestServices(test: TestDatabase): Promise<Services> {
+/**
+ * Real services around a test database: in-process jobs (started unless `startJobs: false`),
+ * a silent logger, a random APP_KEY and, when given, the platform CamPay app (the simulator).
+ */
+export async function createTestServices(
+  test: TestDatabase,
+  options: { campay?: PlatformCampayApp; clock?: Clock; startJobs?: boolean } = {},
+): Promise<Services> {
   const logger = pino({ level: 'silent' });
-  const jobs = createJobRunner({ definitions: jobDefinitions, logger });
-  await jobs.start();
+  const secrets = createSecretBox(randomBytes(32));
+  const clock = options.clock ?? systemClock;
+  const gateways = createGatewayDirectory({ db: test.db, secrets, platform: options.campay, timeoutMs: 5_000 });
+  const jobs = createJobRunner({ definitions: buildJobDefinitions({ db: test.db, gateways, clock, logger }), logger });
+  if (options.startJobs !== false) await jobs.start();
   return {
     config: loadConfig({}),
     logger,
-    clock: systemClock,
+    clock,
     db: test.db,
     jobs,
-    secrets: createSecretBox(randomBytes(32)),
+    secrets,
+    gateways,
     async close() {
       await jobs.close();
       await test.drop();

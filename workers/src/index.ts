@@ -18,7 +18,7 @@ export {
   type JobState,
   type ScheduleOptions,
 } from './job-runner.js';
-export { jobDefinitions } from './jobs/index.js';
+export { buildJobDefinitions, JOB_SCHEDULES, type JobDependencies } from './jobs/index.js';
 export { createJobRunner } from './create-job-runner.js';
 export { DEFAULT_QUEUE_PREFIX } from './bullmq-job-runner.js';
 export { onShutdownSignals } from './graceful-shutdown.js';

@@ -18,6 +18,8 @@ export const APP_ERROR_CODES = {
   PAYMENT_AMOUNT_INVALID: { httpStatus: 400, retryable: false },
   /** The payer's or the platform's account cannot cover the amount. */
   PAYMENT_INSUFFICIENT_FUNDS: { httpStatus: 402, retryable: false },
+  /** A ticket may be paid in at most three attempts. */
+  PAYMENT_RETRIES_EXHAUSTED: { httpStatus: 409, retryable: false },
   /** The gateway refused our credentials: a configuration problem, not the customer's. */
   GATEWAY_AUTH_FAILED: { httpStatus: 502, retryable: false },
   /** The gateway answered with an error we cannot act on automatically. */

@@ -6,7 +6,6 @@ import {
   tenants,
   tenantStatusHistory,
   users,
-  useTenant,
   violatedUniqueConstraint,
   type Database,
 } from '@relais/db';
@@ -66,7 +65,7 @@ export async function createTenant(deps: { db: Database; clock: Clock }, options
   const passwordHash = await hashPassword(oneTimePassword);
 
   try {
-    return await deps.db.withPlatform(async (tx) => {
+    return await deps.db.withPlatform(async (tx, platform) => {
       const clash = await tx
         .select({ slug: tenants.slug, email: tenants.email })
         .from(tenants)
@@ -84,7 +83,7 @@ export async function createTenant(deps: { db: Database; clock: Clock }, options
         await tx.insert(subscriptions).values({ tenantId, planId, currentPeriodStart: now, currentPeriodEnd: addOneMonth(now) });
       }
 
-      await useTenant(tx, tenantId);
+      await platform.enterTenant(tenantId);
       const [admin] = await tx
         .insert(users)
         .values({ tenantId, email: input.email, name: input.name, role: 'admin', passwordHash, mustChangePassword: true, locale: input.locale })

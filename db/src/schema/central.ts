@@ -1,6 +1,8 @@
 /**
- * Central (platform) tables: reached through the platform context, never from a tenant
- * context. They carry no row-level security; a tenant_id here is a reference, not ownership.
+ * Central (platform) tables: reached through the platform context (withPlatform), never from a
+ * tenant context. Row-level security, forced like on tenant tables, opens them only when the
+ * transaction is in the platform context, plus a few read-only views of a tenant's own rows.
+ * A tenant_id here is a reference, not ownership.
  */
 import { sql } from 'drizzle-orm';
 import {
@@ -17,7 +19,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import { at, createdAt, id, updatedAt } from './columns.js';
+import { at, createdAt, id, platformOnly, readableByAll, tenantReadsOwnRows, updatedAt } from './columns.js';
 
 export const BILLING_MODES = ['subscription', 'commission'] as const;
 export const TENANT_STATUSES = ['active', 'grace', 'suspended', 'closed'] as const;
@@ -42,6 +44,8 @@ export const plans = pgTable(
     createdAt: createdAt(),
   },
   (t) => [
+    platformOnly(),
+    readableByAll(),
     check('plans_fee_non_negative', sql`${t.monthlyFeeXaf} >= 0`),
     check('plans_commission_range', sql`${t.commissionRateBps} between 0 and 10000`),
   ],
@@ -66,6 +70,8 @@ export const tenants = pgTable(
     updatedAt: updatedAt(),
   },
   (t) => [
+    platformOnly(),
+    tenantReadsOwnRows('id'),
     uniqueIndex('tenants_slug_key').on(t.slug),
     uniqueIndex('tenants_email_key').on(sql`lower(${t.email})`),
     check('tenants_slug_format', sql`${t.slug} ~ '^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$'`),
@@ -83,7 +89,8 @@ export const platformAdmins = pgTable(
     totpSecretEnc: text('totp_secret_enc'),
     createdAt: createdAt(),
   },
-  (t) => [uniqueIndex('platform_admins_email_key').on(sql`lower(${t.email})`)],
+  (t) => [
+    platformOnly(),uniqueIndex('platform_admins_email_key').on(sql`lower(${t.email})`)],
 );
 
 export const subscriptions = pgTable(
@@ -101,7 +108,9 @@ export const subscriptions = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [index('subscriptions_tenant_idx').on(t.tenantId)],
+  (t) => [
+    platformOnly(),
+    tenantReadsOwnRows('tenant_id'),index('subscriptions_tenant_idx').on(t.tenantId)],
 );
 
 /**
@@ -117,7 +126,7 @@ export const gatewayApps = pgTable('gateway_apps', {
   webhookKeyEnc: text('webhook_key_enc').notNull(),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
-});
+}, () => [platformOnly()]);
 
 export const PAYMENT_STATUSES = ['pending', 'successful', 'failed', 'expired'] as const;
 
@@ -156,6 +165,7 @@ export const payments = pgTable(
     updatedAt: updatedAt(),
   },
   (t) => [
+    platformOnly(),
     uniqueIndex('payments_external_reference_key').on(t.externalReference),
     uniqueIndex('payments_gateway_reference_key').on(t.gatewayAppId, t.gatewayReference),
     index('payments_reconcile_idx').on(t.status, t.nextCheckAt),
@@ -177,14 +187,19 @@ export const paymentWebhookEvents = pgTable(
     processedAt: at('processed_at'),
     outcome: text('outcome'),
   },
-  (t) => [uniqueIndex('payment_webhook_events_key').on(t.eventKey)],
+  (t) => [
+    platformOnly(),uniqueIndex('payment_webhook_events_key').on(t.eventKey)],
 );
 
 /** Platform-wide gap-free counters (invoice numbers). */
-export const platformCounters = pgTable('platform_counters', {
-  name: text('name').primaryKey(),
-  value: bigint('value', { mode: 'number' }).notNull().default(0),
-});
+export const platformCounters = pgTable(
+  'platform_counters',
+  {
+    name: text('name').primaryKey(),
+    value: bigint('value', { mode: 'number' }).notNull().default(0),
+  },
+  () => [platformOnly()],
+);
 
 export const LEDGER_ACCOUNTS = ['platform_revenue', 'tenant_wallet', 'gateway_clearing', 'payouts'] as const;
 
@@ -206,6 +221,7 @@ export const paymentSplits = pgTable(
     createdAt: createdAt(),
   },
   (t) => [
+    platformOnly(),
     index('payment_splits_journal_idx').on(t.journalId),
     index('payment_splits_account_idx').on(t.account, t.tenantId),
     check('payment_splits_wallet_has_tenant', sql`(${t.account} = 'tenant_wallet') = (${t.tenantId} is not null)`),
@@ -230,6 +246,8 @@ export const invoices = pgTable(
     paidAt: at('paid_at'),
   },
   (t) => [
+    platformOnly(),
+    tenantReadsOwnRows('tenant_id'),
     uniqueIndex('invoices_number_key').on(t.number),
     uniqueIndex('invoices_period_key').on(t.tenantId, t.kind, t.periodStart),
   ],
@@ -244,7 +262,8 @@ export const platformRevenueAnalytics = pgTable(
     platformFeeXaf: bigint('platform_fee_xaf', { mode: 'number' }).notNull().default(0),
     paymentsCount: integer('payments_count').notNull().default(0),
   },
-  (t) => [primaryKey({ columns: [t.day, t.tenantId] })],
+  (t) => [
+    platformOnly(),primaryKey({ columns: [t.day, t.tenantId] })],
 );
 
 export const tenantStatusHistory = pgTable(
@@ -258,5 +277,6 @@ export const tenantStatusHistory = pgTable(
     details: jsonb('details'),
     createdAt: createdAt(),
   },
-  (t) => [index('tenant_status_history_tenant_idx').on(t.tenantId, t.createdAt)],
+  (t) => [
+    platformOnly(),index('tenant_status_history_tenant_idx').on(t.tenantId, t.createdAt)],
 );

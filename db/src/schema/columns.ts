@@ -19,6 +19,30 @@ export function tenantIsolation() {
   });
 }
 
+/** True only inside withPlatform(): the platform context, the one place central tables are open. */
+export const PLATFORM_CONTEXT_SQL = sql`coalesce(current_setting('app.platform', true), '') = 'on'`;
+
+/** Central tables: every operation needs the platform context. */
+export function platformOnly() {
+  return pgPolicy('platform_only', {
+    as: 'permissive',
+    for: 'all',
+    to: 'public',
+    using: PLATFORM_CONTEXT_SQL,
+    withCheck: PLATFORM_CONTEXT_SQL,
+  });
+}
+
+/** Lets a tenant context read the central rows that are about itself (its plan, its invoices). */
+export function tenantReadsOwnRows(column: 'id' | 'tenant_id') {
+  return pgPolicy('tenant_reads_own', { as: 'permissive', for: 'select', to: 'public', using: sql`${sql.identifier(column)} = ${CURRENT_TENANT_SQL}` });
+}
+
+/** Reference data any context may read (plans). */
+export function readableByAll() {
+  return pgPolicy('readable_by_all', { as: 'permissive', for: 'select', to: 'public', using: sql`true` });
+}
+
 export const id = () => uuid('id').notNull().defaultRandom();
 
 export const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();

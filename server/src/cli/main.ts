@@ -1,8 +1,10 @@
 import { isAppError } from '@relais/core';
 import { DatabaseSetupError } from '@relais/db';
 import { ConfigError, loadConfig, type Config } from '../config.js';
+import { safeErrorMessage } from '../logger.js';
 import { migrateCommand, migrateUsage } from './commands/migrate.js';
 import { serveCommand, serveUsage } from './commands/serve.js';
+import { simCommand, simUsage } from './commands/sim-campay.js';
 import { tenantCreateCommand, tenantCreateUsage } from './commands/tenant-create.js';
 import { tenantListCommand, tenantListUsage } from './commands/tenant-list.js';
 import { workerCommand, workerUsage } from './commands/worker.js';
@@ -16,6 +18,7 @@ const COMMANDS: Record<string, { run: Command; usage: string; summary: string }>
   worker: { run: workerCommand, usage: workerUsage, summary: 'process jobs from Redis' },
   'tenant:create': { run: tenantCreateCommand, usage: tenantCreateUsage, summary: 'create a reseller and its first admin' },
   'tenant:list': { run: tenantListCommand, usage: tenantListUsage, summary: 'list resellers' },
+  sim: { run: simCommand, usage: simUsage, summary: 'run a protocol simulator (campay) for demos and manual tests; needs no database' },
 };
 
 function help(): string {
@@ -55,7 +58,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       output.err(`relais: ${error.message}`);
       return 1;
     }
-    output.err(`relais: ${name} failed: ${(error as Error).message}`);
+    output.err(`relais: ${name} failed: ${safeErrorMessage(error)}`);
     return 1;
   }
 }

@@ -15,9 +15,13 @@ export const errorHandler = fp(
     app.setErrorHandler<FastifyError>((error, request, reply) => {
       let status: number;
       let body: ErrorBody;
-      if (isAppError(error)) {
+      if (isAppError(error) && error.httpStatus < 500) {
         status = error.httpStatus;
         body = { error: { code: error.code, message: error.message, details: error.details } };
+      } else if (isAppError(error)) {
+        // A dependency being down is worth a code (clients may retry), never its internals.
+        status = error.httpStatus;
+        body = { error: { code: error.code, message: 'Service temporarily unavailable', requestId: String(request.id) } };
       } else if (error.validation) {
         status = 400;
         body = { error: { code: 'VALIDATION_FAILED', message: error.message } };

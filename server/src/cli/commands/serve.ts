@@ -12,8 +12,11 @@ export async function serveCommand(_args: string[], config: Config, _output: Cli
   const services = await createServices(config, logger, { processJobs: config.jobsInServer });
   const app = await build(services);
   onShutdownSignals(async () => {
-    await app.close(); // stops accepting, lets in-flight requests finish
-    await services.close(); // waits for running jobs, then closes the database
+    try {
+      await app.close(); // stops accepting, lets in-flight requests finish
+    } finally {
+      await services.close(); // waits for running jobs, then closes the database (and its lock)
+    }
   }, logger);
   await app.listen({ host: config.http.host, port: config.http.port });
   logger.info(

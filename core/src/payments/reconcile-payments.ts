@@ -1,0 +1,64 @@
+import { and, asc, eq, lte } from 'drizzle-orm';
+import { payments, type Database } from '@relais/db';
+import type { Clock } from '../shared/ports/clock.js';
+import { confirmPayment, expireUnansweredPayment, nextCheckDelayMs, type ConfirmOutcome } from './confirm-payment.js';
+import type { GatewayDirectory } from './gateway-directory.js';
+import { recordCollectRequest } from './start-ticket-payment.js';
+
+export interface ReconcileReport {
+  checked: number;
+  outcomes: Partial<Record<ConfirmOutcome | 'collect_requested' | 'error', number>>;
+}
+
+/**
+ * The safety net behind callbacks: polls pending payments whose next check is due (backing off
+ * 10 s, 20 s, 40 s, then every minute), expires those still pending after the deadline, and asks
+ * the gateway again for collections whose first request got no answer (CamPay is said to be
+ * idempotent on our external reference). One payment's failure never stops the others.
+ */
+export async function reconcilePayments(
+  deps: { db: Database; gateways: GatewayDirectory; clock: Clock; onError?: (error: unknown, paymentId: string) => void },
+  options: { limit?: number } = {},
+): Promise<ReconcileReport> {
+  const now = deps.clock.now();
+  const due = await deps.db.withPlatform((tx) =>
+    tx
+      .select()
+      .from(payments)
+      .where(and(eq(payments.status, 'pending'), lte(payments.nextCheckAt, now)))
+      .orderBy(asc(payments.nextCheckAt))
+      .limit(options.limit ?? 100),
+  );
+  const report: ReconcileReport = { checked: due.length, outcomes: {} };
+  const count = (key: keyof ReconcileReport['outcomes']) => (report.outcomes[key] = (report.outcomes[key] ?? 0) + 1);
+
+  for (const payment of due) {
+    try {
+      if (payment.gatewayReference) {
+        count(await confirmPayment(deps, { gatewayAppId: payment.gatewayAppId, paymentId: payment.id }));
+      } else if (now >= payment.expiresAt) {
+        count(await expireUnansweredPayment(deps, payment.id));
+      } else {
+        const app = await deps.gateways.get(payment.gatewayAppId);
+        const collected = await app!.gateway.collect({
+          amountXaf: payment.amountXaf,
+          payerPhone: payment.phone,
+          description: 'Ticket payment',
+          externalReference: payment.externalReference,
+        });
+        await recordCollectRequest(deps.db, payment.tenantId!, payment.attemptId!, payment.id, collected);
+        count('collect_requested');
+      }
+    } catch (error) {
+      count('error');
+      deps.onError?.(error, payment.id);
+      await deps.db.withPlatform((tx) =>
+        tx
+          .update(payments)
+          .set({ nextCheckAt: new Date(now.getTime() + nextCheckDelayMs(payment.checkCount)), checkCount: payment.checkCount + 1 })
+          .where(eq(payments.id, payment.id)),
+      );
+    }
+  }
+  return report;
+}
