@@ -10,7 +10,6 @@ export type { JobDependencies } from './job-dependencies.js';
  * Every job the platform runs: one processor file per job in this folder (verb-noun), each
  * listed here, built with the process's dependencies.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function buildJobDefinitions(deps: JobDependencies): JobDefinition<any>[] {
   return [confirmPaymentJob(deps), reconcilePaymentsJob(deps)];
 }
