@@ -31,3 +31,4 @@ export * from './billing/invoices/render-invoice-pdf.js';
 export * from './billing/invoices/issue-invoice.js';
 export * from './billing/invoices/list-invoices.js';
 export * from './billing/invoices/get-invoice-pdf.js';
+export * from './outbox/dispatch-outbox.js';
