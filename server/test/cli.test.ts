@@ -5,7 +5,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, tenants, users, type DatabaseConfig } from '@relais/db';
 import { createTestDatabase, primaryTestDriver, type TestDatabase } from '../../tests/support/test-database.js';
-import { cleanEnv, runRelais } from '../../tests/support/relais-process.js';
+import { cleanEnv, eventually, runRelais, startRelais } from '../../tests/support/relais-process.js';
 
 describe('relais CLI, as a process', () => {
   it('stops with one clear line naming a malformed variable', async () => {
@@ -19,6 +19,18 @@ describe('relais CLI, as a process', () => {
     const run = await runRelais(['worker'], cleanEnv());
     expect(run.code).toBe(78);
     expect(run.stderr.trim().split('\n')).toEqual(['relais: configuration error: REDIS_URL must be set for "relais worker"; without Redis, jobs run inside "relais serve"']);
+  });
+
+  it('runs the CamPay simulator, even with a broken environment, until SIGTERM', async () => {
+    const sim = startRelais(['sim', 'campay', '--port', '0', '--auto-approve-ms', '50'], cleanEnv({ NODE_ENV: 'production' }));
+    try {
+      const url = await eventually(async () => sim.output.stdout.match(/http:\/\/127\.0\.0\.1:\d+\/api/)?.[0], 30_000, `simulator URL (stderr: ${sim.output.stderr})`);
+      const token = await fetch(`${url}/token/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'nobody', password: 'wrong' }) });
+      expect(token.status).toBe(400);
+      expect(await token.json()).toHaveProperty('non_field_errors');
+    } finally {
+      expect(await sim.stop('SIGTERM')).toBe(0);
+    }
   });
 
   it('explains unknown commands and bad flags', async () => {

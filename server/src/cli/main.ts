@@ -12,13 +12,14 @@ import { processOutput, UsageError, type CliOutput } from './output.js';
 
 type Command = (args: string[], config: Config, output: CliOutput) => Promise<void>;
 
-const COMMANDS: Record<string, { run: Command; usage: string; summary: string }> = {
+/** `withoutConfig`: the command reads no environment (simulators), so a broken one must not stop it. */
+const COMMANDS: Record<string, { run: Command; usage: string; summary: string; withoutConfig?: true }> = {
   migrate: { run: migrateCommand, usage: migrateUsage, summary: 'apply database migrations (as the owner role)' },
   serve: { run: serveCommand, usage: serveUsage, summary: 'serve HTTP (webhooks, API, web app) and, by default, jobs' },
   worker: { run: workerCommand, usage: workerUsage, summary: 'process jobs from Redis' },
   'tenant:create': { run: tenantCreateCommand, usage: tenantCreateUsage, summary: 'create a reseller and its first admin' },
   'tenant:list': { run: tenantListCommand, usage: tenantListUsage, summary: 'list resellers' },
-  sim: { run: simCommand, usage: simUsage, summary: 'run a protocol simulator (campay) for demos and manual tests; needs no database' },
+  sim: { run: simCommand, usage: simUsage, summary: 'run a protocol simulator (campay) for demos and manual tests; needs no database', withoutConfig: true },
 };
 
 function help(): string {
@@ -39,7 +40,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     return 2;
   }
   try {
-    await command.run(args, loadConfig(env), output);
+    await command.run(args, loadConfig(command.withoutConfig ? {} : env), output);
     return 0;
   } catch (error) {
     if (error instanceof ConfigError) {
