@@ -31,6 +31,7 @@ const envSchema = z.object({
     .refine((value) => Buffer.from(value, 'base64').length === 32, 'must be 32 random bytes in base64 (openssl rand -base64 32)')
     .optional(),
   APP_KEY_FILE: z.string().min(1).default('./data/app-key'),
+  FILES_DIR: z.string().min(1).default('./data/files'),
   CAMPAY_BASE_URL: z.string().refine((value) => /^https?:\/\//.test(value) && URL.canParse(value), 'must be an http(s) URL such as https://demo.campay.net/api').default('https://demo.campay.net/api'),
   CAMPAY_TOKEN: z.string().min(1).optional(),
   CAMPAY_USERNAME: z.string().min(1).optional(),
@@ -55,6 +56,8 @@ export interface Config {
   /** base64 key from APP_KEY, or undefined to use (or create) the key file in development. */
   appKey?: string;
   appKeyFile: string;
+  /** Root directory of the local-disk file store (invoice PDFs). */
+  filesDir: string;
   /** The platform's own CamPay app, when configured. */
   campay?: PlatformCampayApp;
 }
@@ -102,6 +105,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxy: vars.TRUST_PROXY,
     appKey: vars.APP_KEY,
     appKeyFile: vars.APP_KEY_FILE,
+    filesDir: vars.FILES_DIR,
     campay: platformCampay(vars),
   };
 }

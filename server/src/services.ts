@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { createGatewayDirectory, createSecretBox, systemClock, type Clock, type GatewayDirectory, type SecretBox } from '@relais/core';
+import { createGatewayDirectory, createLocalDiskFileStore, createSecretBox, systemClock, type Clock, type FileStore, type GatewayDirectory, type SecretBox } from '@relais/core';
 import { openDatabase, type Database } from '@relais/db';
 import { buildJobDefinitions, createJobRunner, JOB_SCHEDULES, type JobRunner } from '@relais/workers';
 import { resolveAppKey } from './app-key.js';
@@ -14,6 +14,7 @@ export interface Services {
   jobs: JobRunner;
   secrets: SecretBox;
   gateways: GatewayDirectory;
+  fileStore: FileStore;
   close(): Promise<void>;
 }
 
@@ -27,17 +28,18 @@ export async function createServices(
   const db = await openDatabase(config.database, { migrate: config.database.driver === 'postgres' && Boolean(config.database.ownerUrl) });
   const clock = systemClock;
   const gateways = createGatewayDirectory({ db, secrets, platform: config.campay });
+  const fileStore = createLocalDiskFileStore(config.filesDir);
   let jobs: JobRunner | undefined;
   try {
     jobs = createJobRunner({
-      definitions: buildJobDefinitions({ db, gateways, clock, logger: logger.child({ component: 'jobs' }) }),
+      definitions: buildJobDefinitions({ db, gateways, clock, fileStore, logger: logger.child({ component: 'jobs' }) }),
       redisUrl: config.redisUrl,
       queuePrefix: config.queuePrefix,
       logger: logger.child({ component: 'jobs' }),
       processing: options.processJobs,
     });
     if (options.processJobs) {
-      for (const schedule of JOB_SCHEDULES) await jobs.schedule(schedule.name, schedule.cron, { scheduleId: schedule.scheduleId });
+      for (const schedule of JOB_SCHEDULES) await jobs.schedule(schedule.name, schedule.cron, { scheduleId: schedule.scheduleId, timezone: schedule.timezone });
       await jobs.start();
     }
   } catch (error) {
@@ -54,6 +56,7 @@ export async function createServices(
     jobs: runner,
     secrets,
     gateways,
+    fileStore,
     async close() {
       // Running jobs finish first: they may still need the database.
       try {

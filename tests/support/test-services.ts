@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pino from 'pino';
-import { createGatewayDirectory, createSecretBox, systemClock, type Clock, type PlatformCampayApp } from '@relais/core';
+import { createGatewayDirectory, createLocalDiskFileStore, createSecretBox, systemClock, type Clock, type PlatformCampayApp } from '@relais/core';
 import { buildJobDefinitions, createJobRunner } from '@relais/workers';
 import { loadConfig } from '../../server/src/config.js';
 import type { Services } from '../../server/src/services.js';
@@ -8,7 +11,8 @@ import type { TestDatabase } from './test-database.js';
 
 /**
  * Real services around a test database: in-process jobs (started unless `startJobs: false`),
- * a silent logger, a random APP_KEY and, when given, the platform CamPay app (the simulator).
+ * a silent logger, a random APP_KEY, a file store in a temporary directory (removed on close)
+ * and, when given, the platform CamPay app (the simulator).
  */
 export async function createTestServices(
   test: TestDatabase,
@@ -18,19 +22,23 @@ export async function createTestServices(
   const secrets = createSecretBox(randomBytes(32));
   const clock = options.clock ?? systemClock;
   const gateways = createGatewayDirectory({ db: test.db, secrets, platform: options.campay, timeoutMs: 5_000 });
-  const jobs = createJobRunner({ definitions: buildJobDefinitions({ db: test.db, gateways, clock, logger }), logger });
+  const filesDir = await mkdtemp(join(tmpdir(), 'relais-files-'));
+  const fileStore = createLocalDiskFileStore(filesDir);
+  const jobs = createJobRunner({ definitions: buildJobDefinitions({ db: test.db, gateways, clock, fileStore, logger }), logger });
   if (options.startJobs !== false) await jobs.start();
   return {
-    config: loadConfig({}),
+    config: loadConfig({ FILES_DIR: filesDir }),
     logger,
     clock,
     db: test.db,
     jobs,
     secrets,
     gateways,
+    fileStore,
     async close() {
       await jobs.close();
       await test.drop();
+      await rm(filesDir, { recursive: true, force: true });
     },
   };
 }

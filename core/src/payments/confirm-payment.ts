@@ -1,6 +1,7 @@
 import { and, eq, isNull, ne, or, sql } from 'drizzle-orm';
 import { paymentAttempts, payments, paymentWebhookEvents, tenants, type Database, type PlatformContext, type Tx } from '@relais/db';
 import { recordCollectedPayment } from '../billing/ledger/record-collected-payment.js';
+import { settleSubscriptionInvoice } from '../billing/subscriptions/settle-subscription-invoice.js';
 import { AppError } from '../shared/app-error.js';
 import { writeToOutbox } from '../shared/outbox.js';
 import type { Clock } from '../shared/ports/clock.js';
@@ -46,6 +47,12 @@ export async function confirmPayment(
   if (!payment) {
     if (options.gatewayReference) await closeWebhookEvents(deps.db, options.gatewayAppId, options.gatewayReference, 'unknown_reference', deps.clock.now());
     return 'unknown_reference';
+  }
+  // Withdrawals (payouts, refunds) get callbacks too; their own sweep settles them, with the
+  // ledger entries that return or release the money (core/src/billing/payouts).
+  if (payment.kind === 'payout' || payment.kind === 'refund') {
+    if (options.gatewayReference) await closeWebhookEvents(deps.db, options.gatewayAppId, options.gatewayReference, 'withdrawal_settled_by_sweep', deps.clock.now());
+    return 'ignored';
   }
   const reference = payment.gatewayReference ?? options.gatewayReference;
   if (!reference) throw new AppError('INTERNAL', 'payment has no gateway reference yet');
@@ -122,6 +129,7 @@ function matches(payment: PaymentRow, transaction: GatewayTransaction): boolean 
 }
 
 async function fulfil(tx: Tx, platform: PlatformContext, payment: PaymentRow, transaction: GatewayTransaction, now: Date): Promise<ConfirmOutcome> {
+  if (payment.kind === 'subscription') return fulfilSubscription(tx, platform, payment, transaction, now);
   if (payment.kind !== 'customer_payment' || !payment.tenantId || !payment.attemptId) {
     throw new AppError('INTERNAL', `fulfilment of ${payment.kind} payments is not handled by confirmPayment`);
   }
@@ -160,6 +168,18 @@ async function fulfil(tx: Tx, platform: PlatformContext, payment: PaymentRow, tr
     return 'duplicate_success_refund_required';
   }
   await writeToOutbox(tx, payment.tenantId, { topic: 'ticket.paid', dedupeKey: `ticket-paid:${attempt!.ticketId}`, payload: { ...event, late: wasSettled } });
+  return wasSettled ? 'late_success_fulfilled' : 'fulfilled';
+}
+
+/** A reseller paid its subscription invoice by Mobile Money: the invoice is paid and the tenant reactivated. */
+async function fulfilSubscription(tx: Tx, platform: PlatformContext, payment: PaymentRow, transaction: GatewayTransaction, now: Date): Promise<ConfirmOutcome> {
+  if (!payment.invoiceId) throw new AppError('INTERNAL', `subscription payment ${payment.id} names no invoice`);
+  const wasSettled = payment.status !== 'pending';
+  await tx
+    .update(payments)
+    .set({ status: 'successful', operator: transaction.operator ?? payment.operator, failureReason: null, completedAt: now, updatedAt: now })
+    .where(eq(payments.id, payment.id));
+  await settleSubscriptionInvoice(tx, platform, { invoiceId: payment.invoiceId, now, source: { kind: 'gateway', paymentId: payment.id, amountXaf: payment.amountXaf } });
   return wasSettled ? 'late_success_fulfilled' : 'fulfilled';
 }
 

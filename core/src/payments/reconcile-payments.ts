@@ -1,4 +1,4 @@
-import { and, asc, eq, lte } from 'drizzle-orm';
+import { and, asc, eq, inArray, lte } from 'drizzle-orm';
 import { payments, type Database } from '@relais/db';
 import type { Clock } from '../shared/ports/clock.js';
 import { confirmPayment, expireUnansweredPayment, nextCheckDelayMs, type ConfirmOutcome } from './confirm-payment.js';
@@ -25,7 +25,8 @@ export async function reconcilePayments(
     tx
       .select()
       .from(payments)
-      .where(and(eq(payments.status, 'pending'), lte(payments.nextCheckAt, now)))
+      // Collections only: payouts and refunds are withdrawals, settled by their own sweep.
+      .where(and(inArray(payments.kind, ['customer_payment', 'subscription']), eq(payments.status, 'pending'), lte(payments.nextCheckAt, now)))
       .orderBy(asc(payments.nextCheckAt))
       .limit(options.limit ?? 100),
   );
@@ -43,10 +44,10 @@ export async function reconcilePayments(
         const collected = await app!.gateway.collect({
           amountXaf: payment.amountXaf,
           payerPhone: payment.phone,
-          description: 'Ticket payment',
+          description: payment.kind === 'subscription' ? 'Relais subscription' : 'Ticket payment',
           externalReference: payment.externalReference,
         });
-        await recordCollectRequest(deps.db, payment.tenantId!, payment.attemptId!, payment.id, collected);
+        await recordCollectRequest(deps.db, { tenantId: payment.tenantId, attemptId: payment.attemptId, paymentId: payment.id }, collected);
         count('collect_requested');
       }
     } catch (error) {

@@ -126,7 +126,7 @@ export async function startTicketPayment(
       description: input.description ?? `Ticket payment`,
       externalReference: attempt.row.externalReference,
     });
-    await recordCollectRequest(deps.db, input.tenantId, attempt.row.id, attempt.paymentId, collected);
+    await recordCollectRequest(deps.db, { tenantId: input.tenantId, attemptId: attempt.row.id, paymentId: attempt.paymentId }, collected);
     return started('pending', false, collected.ussdCode);
   } catch (error) {
     if (isAppError(error) && !error.retryable) {
@@ -143,24 +143,22 @@ async function paymentIdOf(tx: Tx, externalReference: string): Promise<string> {
   return row!.id;
 }
 
-/** Stores what the gateway answered to a collect request, on the attempt and the routing row. */
+/** Stores what the gateway answered to a collect request, on the routing row and the tenant's attempt (if any). */
 export async function recordCollectRequest(
   db: Database,
-  tenantId: string,
-  attemptId: string,
-  paymentId: string,
+  target: { tenantId: string | null; attemptId: string | null; paymentId: string },
   collected: { reference: string; ussdCode?: string; operator?: string },
 ): Promise<void> {
+  const answer = { gatewayReference: collected.reference, ussdCode: collected.ussdCode, operator: collected.operator, updatedAt: sql`now()` };
   await db.withPlatform(async (tx, platform) => {
-    await platform.enterTenant(tenantId);
-    await tx
-      .update(paymentAttempts)
-      .set({ gatewayReference: collected.reference, ussdCode: collected.ussdCode, operator: collected.operator, updatedAt: sql`now()` })
-      .where(and(eq(paymentAttempts.tenantId, tenantId), eq(paymentAttempts.id, attemptId)));
-    await tx
-      .update(payments)
-      .set({ gatewayReference: collected.reference, ussdCode: collected.ussdCode, operator: collected.operator, updatedAt: sql`now()` })
-      .where(eq(payments.id, paymentId));
+    await tx.update(payments).set(answer).where(eq(payments.id, target.paymentId));
+    if (target.tenantId && target.attemptId) {
+      await platform.enterTenant(target.tenantId);
+      await tx
+        .update(paymentAttempts)
+        .set(answer)
+        .where(and(eq(paymentAttempts.tenantId, target.tenantId), eq(paymentAttempts.id, target.attemptId)));
+    }
   });
 }
 

@@ -5,6 +5,7 @@ import { safeErrorMessage } from '../logger.js';
 import { migrateCommand, migrateUsage } from './commands/migrate.js';
 import { serveCommand, serveUsage } from './commands/serve.js';
 import { simCommand, simUsage } from './commands/sim-campay.js';
+import { subscriptionsCheckRenewalsCommand, subscriptionsCheckRenewalsUsage } from './commands/subscriptions-check-renewals.js';
 import { tenantCreateCommand, tenantCreateUsage } from './commands/tenant-create.js';
 import { tenantListCommand, tenantListUsage } from './commands/tenant-list.js';
 import { workerCommand, workerUsage } from './commands/worker.js';
@@ -19,6 +20,7 @@ const COMMANDS: Record<string, { run: Command; usage: string; summary: string; w
   worker: { run: workerCommand, usage: workerUsage, summary: 'process jobs from Redis' },
   'tenant:create': { run: tenantCreateCommand, usage: tenantCreateUsage, summary: 'create a reseller and its first admin' },
   'tenant:list': { run: tenantListCommand, usage: tenantListUsage, summary: 'list resellers' },
+  'subscriptions:check-renewals': { run: subscriptionsCheckRenewalsCommand, usage: subscriptionsCheckRenewalsUsage, summary: 'renew ended subscriptions now (wallet, else USSD push and grace, suspension after grace)' },
   sim: { run: simCommand, usage: simUsage, summary: 'run a protocol simulator (campay) for demos and manual tests; needs no database', withoutConfig: true },
 };
 

@@ -1,4 +1,4 @@
-import type { Clock, GatewayDirectory } from '@relais/core';
+import type { Clock, FileStore, GatewayDirectory } from '@relais/core';
 import type { Database } from '@relais/db';
 import type { Logger } from 'pino';
 
@@ -7,5 +7,7 @@ export interface JobDependencies {
   db: Database;
   gateways: GatewayDirectory;
   clock: Clock;
+  /** Where generated files go (invoice PDFs). */
+  fileStore: FileStore;
   logger: Logger;
 }

@@ -9,7 +9,7 @@ export async function walletBalance(tx: Tx, tenantId: string): Promise<number> {
     .select({ total })
     .from(paymentSplits)
     .where(and(eq(paymentSplits.account, 'tenant_wallet'), eq(paymentSplits.tenantId, tenantId)));
-  return -Number(row!.total);
+  return 0 - Number(row!.total); // not -Number(): an empty wallet is 0, not -0
 }
 
 /** The sum of every ledger line; zero whenever every entry was balanced. */
