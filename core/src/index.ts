@@ -45,3 +45,4 @@ export * from './billing/plan-limits/check-ticket-quota.js';
 export * from './billing/plan-limits/check-agent-quota.js';
 export * from './billing/plan-limits/assert-can-open-ticket.js';
 export * from './billing/plan-limits/assert-can-add-agent.js';
+export * from './billing/refunds/refund-duplicate-payment.js';

@@ -11,8 +11,12 @@ import {
   startTicketPayment,
   walletBalance,
   accountBalance,
+  dispatchOutbox,
+  refundDuplicatePayment,
+  settlePayout,
   type Clock,
 } from '@relais/core';
+import { buildOutboxConsumers } from '@relais/workers';
 import { outbox, paymentAttempts, payments, paymentSplits, paymentWebhookEvents } from '@relais/db';
 import { signHs256Jwt, startCampaySimulator, type CampaySimulator } from '@relais/sim';
 import { build } from '../../server/src/app.js';
@@ -41,7 +45,11 @@ describe('payment lifecycle: CamPay simulator over HTTP, real database, webhook 
 
   beforeAll(async () => {
     port = await freePort();
-    sim = await startCampaySimulator({ callbackUrl: `http://127.0.0.1:${port}/webhooks/campay/platform`, callbackMethod: 'POST' });
+    sim = await startCampaySimulator({
+      callbackUrl: `http://127.0.0.1:${port}/webhooks/campay/platform`,
+      callbackMethod: 'POST',
+      balance: { mtn: 10_000_000, orange: 10_000_000 }, // for refunds
+    });
     services = await createTestServices(await createTestDatabase(), {
       clock,
       campay: { baseUrl: sim.url, credentials: { kind: 'login', username: sim.credentials.username, password: sim.credentials.password }, webhookKey: sim.webhookKey },
@@ -177,6 +185,45 @@ describe('payment lifecycle: CamPay simulator over HTTP, real database, webhook 
       await sim.approve((await paymentRow(started.paymentId)).gatewayReference!);
       expect(await confirmPayment(deps(), { gatewayAppId: 'platform', paymentId: started.paymentId })).toBe('late_success_fulfilled');
       expect(await outboxTopics(ticketId)).toEqual(['payment.expired', 'ticket.paid']);
+    } finally {
+      clock.advance(-(PAYMENT_PENDING_TIMEOUT_MS + 1_000));
+    }
+  });
+
+  it('refunds the payer when a late success pays a ticket a second time, leaving the books as after one payment', async () => {
+    const { ticketId } = await createPricedTicket(services.db, tenantId, 1_000);
+    sim.setFaults({ drop: true });
+    const books = () =>
+      services.db.withPlatform(async (tx) => ({
+        wallet: await walletBalance(tx, tenantId),
+        revenue: await accountBalance(tx, 'platform_revenue'),
+        held: await accountBalance(tx, 'payouts'),
+      }));
+    const before = await books();
+    const first = await startTicketPayment(deps(), { tenantId, ticketId, payerPhone: MTN_PHONE });
+    clock.advance(PAYMENT_PENDING_TIMEOUT_MS + 1_000);
+    try {
+      await reconcilePayments(deps());
+      expect((await paymentRow(first.paymentId)).status).toBe('expired');
+      const second = await startTicketPayment(deps(), { tenantId, ticketId, payerPhone: MTN_PHONE });
+      await sim.approve((await paymentRow(second.paymentId)).gatewayReference!);
+      expect(await confirmPayment(deps(), { gatewayAppId: 'platform', paymentId: second.paymentId })).toBe('fulfilled');
+      // The customer confirmed the first push after all.
+      await sim.approve((await paymentRow(first.paymentId)).gatewayReference!);
+      expect(await confirmPayment(deps(), { gatewayAppId: 'platform', paymentId: first.paymentId })).toBe('duplicate_success_refund_required');
+
+      const consumers = buildOutboxConsumers({ ...deps(), logger: services.logger, fileStore: services.fileStore });
+      expect((await dispatchOutbox({ db: services.db, clock, consumers }, { tenantId })).delivered).toBeGreaterThanOrEqual(1);
+      const refund = await services.db.withPlatform(async (tx) => (await tx.select().from(payments).where(eq(payments.externalReference, `refund:${first.paymentId}`)))[0]!);
+      expect(refund).toMatchObject({ kind: 'refund', amountXaf: 1_000, phone: '+237670000001', status: 'pending' });
+      // Delivering the same message again never refunds twice.
+      expect(await refundDuplicatePayment(deps(), { paymentId: first.paymentId })).toBe('already_refunded');
+
+      await sim.approve(refund.gatewayReference!);
+      expect(await settlePayout(deps(), { paymentId: refund.id })).toBe('succeeded');
+      const after = await books();
+      expect(after).toEqual({ wallet: before.wallet + 900, revenue: before.revenue - 100, held: 0 });
+      expect(await outboxTopics(ticketId)).toEqual(['payment.expired', 'ticket.paid', 'payment.refund_required']);
     } finally {
       clock.advance(-(PAYMENT_PENDING_TIMEOUT_MS + 1_000));
     }

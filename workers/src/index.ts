@@ -22,3 +22,4 @@ export { buildJobDefinitions, JOB_SCHEDULES, type JobDependencies } from './jobs
 export { createJobRunner } from './create-job-runner.js';
 export { DEFAULT_QUEUE_PREFIX } from './bullmq-job-runner.js';
 export { onShutdownSignals } from './graceful-shutdown.js';
+export { buildOutboxConsumers } from './jobs/outbox-consumers.js';

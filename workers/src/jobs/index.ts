@@ -2,6 +2,7 @@ import { PAYMENT_JOBS, PAYOUT_JOBS } from '@relais/core';
 import type { JobDefinition } from '../job-runner.js';
 import { CHECK_SUBSCRIPTION_RENEWALS_CRON, CHECK_SUBSCRIPTION_RENEWALS_JOB, CHECK_SUBSCRIPTION_RENEWALS_TIMEZONE, checkSubscriptionRenewalsJob } from './check-subscription-renewals.js';
 import { confirmPaymentJob } from './confirm-payment.js';
+import { DISPATCH_OUTBOX_CRON, DISPATCH_OUTBOX_JOB, dispatchOutboxJob } from './dispatch-outbox.js';
 import type { JobDependencies } from './job-dependencies.js';
 import { RECONCILE_PAYMENTS_CRON, reconcilePaymentsJob } from './reconcile-payments.js';
 import { SETTLE_PAYOUTS_CRON, settlePayoutsJob } from './settle-payouts.js';
@@ -13,12 +14,13 @@ export type { JobDependencies } from './job-dependencies.js';
  * listed here, built with the process's dependencies.
  */
 export function buildJobDefinitions(deps: JobDependencies): JobDefinition<any>[] {
-  return [confirmPaymentJob(deps), reconcilePaymentsJob(deps), settlePayoutsJob(deps), checkSubscriptionRenewalsJob(deps)];
+  return [confirmPaymentJob(deps), reconcilePaymentsJob(deps), settlePayoutsJob(deps), checkSubscriptionRenewalsJob(deps), dispatchOutboxJob(deps)];
 }
 
 /** Recurring jobs, registered at boot (idempotent per scheduleId). */
 export const JOB_SCHEDULES: readonly { name: string; cron: string; scheduleId: string; timezone?: string }[] = [
   { name: PAYMENT_JOBS.reconcile, cron: RECONCILE_PAYMENTS_CRON, scheduleId: 'payments-reconcile' },
+  { name: DISPATCH_OUTBOX_JOB, cron: DISPATCH_OUTBOX_CRON, scheduleId: 'outbox-dispatch' },
   { name: PAYOUT_JOBS.settleDue, cron: SETTLE_PAYOUTS_CRON, scheduleId: 'payouts-settle' },
   { name: CHECK_SUBSCRIPTION_RENEWALS_JOB, cron: CHECK_SUBSCRIPTION_RENEWALS_CRON, scheduleId: 'subscriptions-check-renewals', timezone: CHECK_SUBSCRIPTION_RENEWALS_TIMEZONE },
 ];

@@ -137,11 +137,25 @@ export async function requestPayout(
     return row!;
   });
 
+  return startWithdrawal(deps, payout, recipient.operator, now);
+}
+
+/**
+ * Sends a held withdrawal (payout or refund) to CamPay and reads what it answered: refused ->
+ * settled as failed at once (money back), unanswered -> left to the sweep, settled at once ->
+ * confirmed from the transaction status, never from this answer.
+ */
+export async function startWithdrawal(
+  deps: { db: Database; gateways: GatewayDirectory; clock: Clock },
+  payout: typeof payments.$inferSelect,
+  operator: MobileOperator,
+  now: Date,
+): Promise<RequestedPayout> {
   const result: RequestedPayout = {
     paymentId: payout.id,
     amountXaf: payout.amountXaf,
-    phone: recipient.e164,
-    operator: recipient.operator,
+    phone: payout.phone,
+    operator,
     status: 'pending',
     gatewayDelayed: false,
   };
@@ -161,7 +175,6 @@ export async function requestPayout(
     return { ...result, gatewayDelayed: true };
   }
   if (sent.status !== 'PENDING') {
-    // Settled at once: still confirm it from the transaction status, never from this answer.
     const outcome = await settlePayout(deps, { paymentId: payout.id });
     if (outcome === 'succeeded') return { ...result, status: 'successful', gatewayReference: sent.reference };
     if (outcome === 'failed') return { ...result, status: 'failed', gatewayReference: sent.reference, failureReason: 'gateway_failed' };

@@ -1,4 +1,4 @@
-import { and, asc, eq, lte } from 'drizzle-orm';
+import { and, asc, eq, inArray, lte } from 'drizzle-orm';
 import { payments, type Database } from '@relais/db';
 import type { Clock } from '../../shared/ports/clock.js';
 import { nextCheckDelayMs } from '../../payments/confirm-payment.js';
@@ -25,7 +25,7 @@ export async function settleDuePayouts(
     tx
       .select({ id: payments.id, checkCount: payments.checkCount })
       .from(payments)
-      .where(and(eq(payments.kind, 'payout'), eq(payments.status, 'pending'), lte(payments.nextCheckAt, now)))
+      .where(and(inArray(payments.kind, ['payout', 'refund']), eq(payments.status, 'pending'), lte(payments.nextCheckAt, now)))
       .orderBy(asc(payments.nextCheckAt))
       .limit(options.limit ?? 100),
   );

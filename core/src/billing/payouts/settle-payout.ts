@@ -105,7 +105,7 @@ export async function failUnsentPayout(
 
 async function readPayout(db: Database, paymentId: string): Promise<PayoutRow> {
   const [row] = await db.withPlatform((tx) => tx.select().from(payments).where(eq(payments.id, paymentId)));
-  if (!row || row.kind !== 'payout') throw new AppError('NOT_FOUND', 'payout not found');
+  if (!row || (row.kind !== 'payout' && row.kind !== 'refund')) throw new AppError('NOT_FOUND', 'payout not found');
   return row;
 }
 
@@ -182,7 +182,8 @@ async function closePayout(tx: Tx, platform: PlatformContext, payout: PayoutRow,
 
   await platform.enterTenant(tenantId);
   await writeToOutbox(tx, tenantId, {
-    topic: closing.outcome === 'succeeded' ? 'payout.succeeded' : 'payout.failed',
+    // A refund that fails leaves the customer's money in the reseller's wallet: say which it was.
+    topic: `${payout.kind === 'refund' ? 'refund' : 'payout'}.${closing.outcome === 'succeeded' ? 'succeeded' : 'failed'}`,
     dedupeKey: `payout-settled:${payout.id}`,
     payload: {
       paymentId: payout.id,
