@@ -332,18 +332,27 @@ describe.each(testDrivers())('reseller payouts on %s (CamPay simulator over HTTP
     expect(await wallet(tenantId)).toBe(walletXaf);
   });
 
-  it('fails a payout CamPay never acknowledged once it expires, and returns the money', async () => {
+  it('keeps holding a payout CamPay never acknowledged past its deadline, flags it, and settles it once CamPay names it', async () => {
     const { tenantId, walletXaf } = await fundedTenant();
     sim.setFaults({ failNext: { status: 503, path: '/api/withdraw/' } });
     const payout = await requestPayout(deps(), { tenantId, amountXaf: 1_500, phone: MTN_PHONE });
     expect(payout).toMatchObject({ status: 'pending', gatewayDelayed: true });
     clock.advance(PAYOUT_PENDING_TIMEOUT_MS + 1_000);
-    expect(await settleDuePayouts(deps())).toEqual({ checked: 1, outcomes: { failed: 1 } });
-    const row = await paymentRow(payout.paymentId);
-    expect(row).toMatchObject({ status: 'failed', failureReason: 'gateway_unanswered', gatewayReference: null });
-    expect(withdrawalsTo(row.externalReference)).toEqual([]); // not sent again after the deadline
+    // A re-send that is refused proves nothing about the first request: the money stays held.
+    sim.setFaults({ failNext: { status: 400, path: '/api/withdraw/', body: { message: 'external_reference already used' } } });
+    expect(await settleDuePayouts(deps())).toEqual({ checked: 1, outcomes: { gateway_unavailable: 1 } });
+    expect(await paymentRow(payout.paymentId)).toMatchObject({ status: 'pending', gatewayReference: null });
+    expect(await wallet(tenantId)).toBe(walletXaf - 1_500);
+    expect((await outboxOf(tenantId)).map((m) => m.topic)).toEqual(['payout.needs_review']);
+    // CamPay answers again: same reference, then its word settles it.
+    clock.advance(PAST_NEXT_CHECK_MS);
+    await settleDuePayouts(deps());
+    const { gatewayReference, externalReference } = await paymentRow(payout.paymentId);
+    expect(withdrawalsTo(externalReference)).toHaveLength(1);
+    await sim.decline(gatewayReference!);
+    expect(await settlePayout(deps(), { paymentId: payout.paymentId })).toBe('failed');
     expect(await wallet(tenantId)).toBe(walletXaf);
-    expect((await outboxOf(tenantId)).map((m) => m.topic)).toEqual(['payout.failed']);
+    expect((await outboxOf(tenantId)).map((m) => m.topic)).toEqual(['payout.needs_review', 'payout.failed']);
   });
 
   it('keeps holding a withdrawal CamPay still reports PENDING past the deadline, until CamPay decides', async () => {

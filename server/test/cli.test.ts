@@ -67,7 +67,8 @@ describe(`relais tenant:create and tenant:list on ${primaryTestDriver()}`, () =>
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('creates two tenants that cannot see each other, refuses duplicates cleanly, and lists them', async () => {
+  // Six processes each opening the database: generous on a loaded 2-core machine.
+  it('creates two tenants that cannot see each other, refuses duplicates cleanly, and lists them', { timeout: 180_000 }, async () => {
     const first = await runRelais(['tenant:create', '--name', 'Wifi Zone Bépanda', '--email', 'owner@bepanda.cm', '--plan', 'business'], env);
     expect(first.stderr).toContain('shown only once');
     expect(first.code).toBe(0);

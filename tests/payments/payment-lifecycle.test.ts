@@ -229,13 +229,52 @@ describe('payment lifecycle: CamPay simulator over HTTP, real database, webhook 
     }
   });
 
+  it('fulfils one and refunds the other when two attempts of one ticket are confirmed at the same time', async () => {
+    const { ticketId } = await createPricedTicket(services.db, tenantId, 600);
+    sim.setFaults({ drop: true });
+    const first = await startTicketPayment(deps(), { tenantId, ticketId, payerPhone: MTN_PHONE });
+    clock.advance(PAYMENT_PENDING_TIMEOUT_MS + 1_000); // the first looks expired to the customer, not yet to us
+    try {
+      const second = await startTicketPayment(deps(), { tenantId, ticketId, payerPhone: MTN_PHONE });
+      for (const id of [first.paymentId, second.paymentId]) await sim.approve((await paymentRow(id)).gatewayReference!);
+      const outcomes = await Promise.all(
+        [first.paymentId, second.paymentId, first.paymentId, second.paymentId].map((paymentId) => confirmPayment(deps(), { gatewayAppId: 'platform', paymentId })),
+      );
+      expect(outcomes.filter((o) => o === 'fulfilled' || o === 'late_success_fulfilled')).toHaveLength(1);
+      expect(outcomes.filter((o) => o === 'duplicate_success_refund_required')).toHaveLength(1);
+      expect((await outboxTopics(ticketId)).sort()).toEqual(['payment.refund_required', 'ticket.paid']);
+    } finally {
+      clock.advance(-(PAYMENT_PENDING_TIMEOUT_MS + 1_000));
+    }
+  });
+
+  it('never has two collect requests in flight for one payment, however many reconcilers run', async () => {
+    const { ticketId } = await createPricedTicket(services.db, tenantId);
+    sim.setFaults({ drop: true, failNext: { status: 503, body: { message: 'maintenance' } } });
+    const started = await startTicketPayment(deps(), { tenantId, ticketId, payerPhone: MTN_PHONE });
+    const { externalReference } = await paymentRow(started.paymentId);
+    const collectRequests = () => sim.requests().filter((r) => r.path === '/api/collect/').length;
+    const before = collectRequests();
+    clock.advance(11_000);
+    try {
+      const reports = await Promise.all(Array.from({ length: 5 }, () => reconcilePayments(deps())));
+      expect(reports.reduce((n, r) => n + (r.outcomes.collect_requested ?? 0), 0)).toBe(1);
+      expect(collectRequests()).toBe(before + 1);
+      expect(sim.transactions().filter((t) => t.external_reference === externalReference)).toHaveLength(1);
+    } finally {
+      clock.advance(-11_000);
+    }
+  });
+
   it('keeps a payment PENDING when CamPay is unreachable and asks again later', async () => {
     const { ticketId } = await createPricedTicket(services.db, tenantId);
     sim.setFaults({ drop: true, failNext: { status: 503, body: { message: 'maintenance' } } });
     const started = await startTicketPayment(deps(), { tenantId, ticketId, payerPhone: MTN_PHONE });
     expect(started).toMatchObject({ status: 'pending', gatewayDelayed: true });
     expect((await paymentRow(started.paymentId)).gatewayReference).toBeNull();
-    const report = await reconcilePayments(deps());
+    expect((await reconcilePayments(deps())).outcomes.collect_requested).toBeUndefined(); // not before the retry delay
+    clock.advance(11_000);
+    const report = await reconcilePayments(deps()).finally(() => clock.advance(-11_000));
     expect(report.outcomes.collect_requested).toBe(1);
     const payment = await paymentRow(started.paymentId);
     expect(payment.gatewayReference).toBeTruthy();
@@ -310,13 +349,4 @@ describe('payment lifecycle: CamPay simulator over HTTP, real database, webhook 
     });
   });
 
-  it('keeps platform revenue and gateway clearing consistent with the payments made', async () => {
-    const totals = await services.db.withPlatform(async (tx) => ({
-      revenue: await accountBalance(tx, 'platform_revenue'),
-      clearing: await accountBalance(tx, 'gateway_clearing'),
-      wallet: await walletBalance(tx, tenantId),
-    }));
-    expect(totals.clearing).toBe(-(totals.revenue) + totals.wallet);
-    expect(totals.revenue).toBeLessThan(0);
-  });
 });

@@ -1,5 +1,5 @@
 import { and, eq, isNull, ne, or, sql } from 'drizzle-orm';
-import { paymentAttempts, payments, paymentWebhookEvents, tenants, type Database, type PlatformContext, type Tx } from '@relais/db';
+import { paymentAttempts, payments, paymentWebhookEvents, tenants, tickets, type Database, type PlatformContext, type Tx } from '@relais/db';
 import { recordCollectedPayment } from '../billing/ledger/record-collected-payment.js';
 import { settleSubscriptionInvoice } from '../billing/subscriptions/settle-subscription-invoice.js';
 import { AppError } from '../shared/app-error.js';
@@ -124,7 +124,8 @@ function matches(payment: PaymentRow, transaction: GatewayTransaction): boolean 
   return (
     transaction.amountXaf === payment.amountXaf &&
     transaction.currency === payment.currency &&
-    (transaction.externalReference === undefined || transaction.externalReference === payment.externalReference)
+    // Required, not optional: without it a transaction of the same amount could settle another payment.
+    transaction.externalReference === payment.externalReference
   );
 }
 
@@ -145,6 +146,14 @@ async function fulfil(tx: Tx, platform: PlatformContext, payment: PaymentRow, tr
   const split = await recordCollectedPayment(tx, { id: payment.id, tenantId: payment.tenantId, amountXaf: payment.amountXaf, ...tenant! });
 
   await platform.enterTenant(payment.tenantId);
+  // Lock the ticket before asking whether another attempt paid it: two attempts of one ticket
+  // confirmed at the same time would otherwise each miss the other's uncommitted success.
+  await tx
+    .select({ id: tickets.id })
+    .from(tickets)
+    .innerJoin(paymentAttempts, and(eq(paymentAttempts.tenantId, tickets.tenantId), eq(paymentAttempts.ticketId, tickets.id)))
+    .where(and(eq(tickets.tenantId, payment.tenantId), eq(paymentAttempts.id, payment.attemptId)))
+    .for('update', { of: tickets });
   const [attempt] = await tx
     .update(paymentAttempts)
     .set({ status: 'successful', failureReason: null, completedAt: now, updatedAt: now })
@@ -162,12 +171,14 @@ async function fulfil(tx: Tx, platform: PlatformContext, payment: PaymentRow, tr
       ),
     );
   const event = { ticketId: attempt!.ticketId, attemptId: attempt!.id, paymentId: payment.id, amountXaf: payment.amountXaf, ...split };
-  if (otherPaid.length > 0) {
+  const ticketPaidNow =
+    otherPaid.length === 0 &&
+    (await writeToOutbox(tx, payment.tenantId, { topic: 'ticket.paid', dedupeKey: `ticket-paid:${attempt!.ticketId}`, payload: { ...event, late: wasSettled } }));
+  if (!ticketPaidNow) {
     // The ticket was already paid by another attempt: keep the money on the books and refund it.
     await writeToOutbox(tx, payment.tenantId, { topic: 'payment.refund_required', dedupeKey: `payment-refund:${payment.id}`, payload: { ...event, phone: payment.phone } });
     return 'duplicate_success_refund_required';
   }
-  await writeToOutbox(tx, payment.tenantId, { topic: 'ticket.paid', dedupeKey: `ticket-paid:${attempt!.ticketId}`, payload: { ...event, late: wasSettled } });
   return wasSettled ? 'late_success_fulfilled' : 'fulfilled';
 }
 

@@ -3,7 +3,7 @@ import { payments, type Database } from '@relais/db';
 import type { Clock } from '../shared/ports/clock.js';
 import { confirmPayment, expireUnansweredPayment, nextCheckDelayMs, type ConfirmOutcome } from './confirm-payment.js';
 import type { GatewayDirectory } from './gateway-directory.js';
-import { recordCollectRequest } from './start-ticket-payment.js';
+import { claimCollectRetry, recordCollectRequest } from './collect-request.js';
 
 export interface ReconcileReport {
   checked: number;
@@ -39,7 +39,7 @@ export async function reconcilePayments(
         count(await confirmPayment(deps, { gatewayAppId: payment.gatewayAppId, paymentId: payment.id }));
       } else if (now >= payment.expiresAt) {
         count(await expireUnansweredPayment(deps, payment.id));
-      } else {
+      } else if (await claimCollectRetry(deps.db, payment.id, now)) {
         const app = await deps.gateways.get(payment.gatewayAppId);
         const collected = await app!.gateway.collect({
           amountXaf: payment.amountXaf,
@@ -47,8 +47,10 @@ export async function reconcilePayments(
           description: payment.kind === 'subscription' ? 'Relais subscription' : 'Ticket payment',
           externalReference: payment.externalReference,
         });
-        await recordCollectRequest(deps.db, { tenantId: payment.tenantId, attemptId: payment.attemptId, paymentId: payment.id }, collected);
+        await recordCollectRequest(deps.db, { tenantId: payment.tenantId, attemptId: payment.attemptId, paymentId: payment.id }, collected, now);
         count('collect_requested');
+      } else {
+        count('still_pending'); // another reconciler's collect request is in flight
       }
     } catch (error) {
       count('error');

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { categories, paymentAttempts, payments, tickets, type Database, type Tx } from '@relais/db';
 import { AppError, isAppError } from '../shared/app-error.js';
 import type { Clock } from '../shared/ports/clock.js';
 import { parseCameroonMobile } from './cameroon-msisdn.js';
+import { COLLECT_LEASE_MS, endCollectLease, recordCollectRequest } from './collect-request.js';
 import { PAYMENT_PENDING_TIMEOUT_MS, PLATFORM_GATEWAY_APP_ID, type GatewayDirectory } from './gateway-directory.js';
 
 export const MAX_PAYMENT_ATTEMPTS_PER_TICKET = 3;
@@ -101,7 +102,8 @@ export async function startTicketPayment(
         operator: phone.operator,
         status: 'pending',
         expiresAt,
-        nextCheckAt: now,
+        // Leased to this request's own collect call: the reconciler must not push a second time meanwhile.
+        nextCheckAt: new Date(now.getTime() + COLLECT_LEASE_MS),
       })
       .returning({ id: payments.id });
     return { row: row!, reused: false, paymentId: payment!.id };
@@ -126,14 +128,15 @@ export async function startTicketPayment(
       description: input.description ?? `Ticket payment`,
       externalReference: attempt.row.externalReference,
     });
-    await recordCollectRequest(deps.db, { tenantId: input.tenantId, attemptId: attempt.row.id, paymentId: attempt.paymentId }, collected);
+    await recordCollectRequest(deps.db, { tenantId: input.tenantId, attemptId: attempt.row.id, paymentId: attempt.paymentId }, collected, now);
     return started('pending', false, collected.ussdCode);
   } catch (error) {
     if (isAppError(error) && !error.retryable) {
       await markAttemptFailed(deps.db, input.tenantId, attempt.row.id, attempt.paymentId, error.code, now);
       throw error;
     }
-    // Unreachable or slow gateway: the attempt stays PENDING; the reconciler asks again.
+    // Unreachable or slow gateway: the attempt stays PENDING; the reconciler asks again soon.
+    await endCollectLease(deps.db, attempt.paymentId, now);
     return started('pending', true);
   }
 }
@@ -143,32 +146,19 @@ async function paymentIdOf(tx: Tx, externalReference: string): Promise<string> {
   return row!.id;
 }
 
-/** Stores what the gateway answered to a collect request, on the routing row and the tenant's attempt (if any). */
-export async function recordCollectRequest(
-  db: Database,
-  target: { tenantId: string | null; attemptId: string | null; paymentId: string },
-  collected: { reference: string; ussdCode?: string; operator?: string },
-): Promise<void> {
-  const answer = { gatewayReference: collected.reference, ussdCode: collected.ussdCode, operator: collected.operator, updatedAt: sql`now()` };
-  await db.withPlatform(async (tx, platform) => {
-    await tx.update(payments).set(answer).where(eq(payments.id, target.paymentId));
-    if (target.tenantId && target.attemptId) {
-      await platform.enterTenant(target.tenantId);
-      await tx
-        .update(paymentAttempts)
-        .set(answer)
-        .where(and(eq(paymentAttempts.tenantId, target.tenantId), eq(paymentAttempts.id, target.attemptId)));
-    }
-  });
-}
-
 async function markAttemptFailed(db: Database, tenantId: string, attemptId: string, paymentId: string, reason: string, now: Date) {
   await db.withPlatform(async (tx, platform) => {
+    // Only while still pending: never write "failed" over a settlement that happened meanwhile.
+    const [payment] = await tx
+      .update(payments)
+      .set({ status: 'failed', failureReason: reason, completedAt: now, updatedAt: now })
+      .where(and(eq(payments.id, paymentId), eq(payments.status, 'pending')))
+      .returning({ id: payments.id });
+    if (!payment) return;
     await platform.enterTenant(tenantId);
     await tx
       .update(paymentAttempts)
       .set({ status: 'failed', failureReason: reason, completedAt: now, updatedAt: now })
-      .where(and(eq(paymentAttempts.tenantId, tenantId), eq(paymentAttempts.id, attemptId)));
-    await tx.update(payments).set({ status: 'failed', failureReason: reason, completedAt: now, updatedAt: now }).where(eq(payments.id, paymentId));
+      .where(and(eq(paymentAttempts.tenantId, tenantId), eq(paymentAttempts.id, attemptId), eq(paymentAttempts.status, 'pending')));
   });
 }

@@ -223,6 +223,7 @@ export const paymentSplits = pgTable(
   (t) => [
     platformOnly(),
     index('payment_splits_journal_idx').on(t.journalId),
+    index('payment_splits_payment_idx').on(t.paymentId),
     index('payment_splits_account_idx').on(t.account, t.tenantId),
     check('payment_splits_wallet_has_tenant', sql`(${t.account} = 'tenant_wallet') = (${t.tenantId} is not null)`),
   ],

@@ -2,6 +2,9 @@ import { isAppError } from '@relais/core';
 import { DatabaseSetupError } from '@relais/db';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { safeErrorMessage } from '../logger.js';
+import { invoicesDownloadCommand, invoicesDownloadUsage } from './commands/invoices-download.js';
+import { invoicesIssueStatementsCommand, invoicesIssueStatementsUsage } from './commands/invoices-issue-statements.js';
+import { invoicesListCommand, invoicesListUsage } from './commands/invoices-list.js';
 import { migrateCommand, migrateUsage } from './commands/migrate.js';
 import { serveCommand, serveUsage } from './commands/serve.js';
 import { simCommand, simUsage } from './commands/sim-campay.js';
@@ -21,6 +24,9 @@ const COMMANDS: Record<string, { run: Command; usage: string; summary: string; w
   'tenant:create': { run: tenantCreateCommand, usage: tenantCreateUsage, summary: 'create a reseller and its first admin' },
   'tenant:list': { run: tenantListCommand, usage: tenantListUsage, summary: 'list resellers' },
   'subscriptions:check-renewals': { run: subscriptionsCheckRenewalsCommand, usage: subscriptionsCheckRenewalsUsage, summary: 'renew ended subscriptions now (wallet, else USSD push and grace, suspension after grace)' },
+  'invoices:issue-statements': { run: invoicesIssueStatementsCommand, usage: invoicesIssueStatementsUsage, summary: "issue resellers' monthly commission statements now (default: last month in Douala)" },
+  'invoices:list': { run: invoicesListCommand, usage: invoicesListUsage, summary: 'list the newest invoices and commission statements' },
+  'invoices:download': { run: invoicesDownloadCommand, usage: invoicesDownloadUsage, summary: 'write the PDF of an invoice or commission statement to a file' },
   sim: { run: simCommand, usage: simUsage, summary: 'run a protocol simulator (campay) for demos and manual tests; needs no database', withoutConfig: true },
 };
 

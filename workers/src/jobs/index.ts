@@ -3,6 +3,7 @@ import type { JobDefinition } from '../job-runner.js';
 import { CHECK_SUBSCRIPTION_RENEWALS_CRON, CHECK_SUBSCRIPTION_RENEWALS_JOB, CHECK_SUBSCRIPTION_RENEWALS_TIMEZONE, checkSubscriptionRenewalsJob } from './check-subscription-renewals.js';
 import { confirmPaymentJob } from './confirm-payment.js';
 import { DISPATCH_OUTBOX_CRON, DISPATCH_OUTBOX_JOB, dispatchOutboxJob } from './dispatch-outbox.js';
+import { ISSUE_COMMISSION_STATEMENTS_CRON, ISSUE_COMMISSION_STATEMENTS_JOB, ISSUE_COMMISSION_STATEMENTS_TIMEZONE, issueCommissionStatementsJob } from './issue-commission-statements.js';
 import type { JobDependencies } from './job-dependencies.js';
 import { RECONCILE_PAYMENTS_CRON, reconcilePaymentsJob } from './reconcile-payments.js';
 import { SETTLE_PAYOUTS_CRON, settlePayoutsJob } from './settle-payouts.js';
@@ -14,7 +15,7 @@ export type { JobDependencies } from './job-dependencies.js';
  * listed here, built with the process's dependencies.
  */
 export function buildJobDefinitions(deps: JobDependencies): JobDefinition<any>[] {
-  return [confirmPaymentJob(deps), reconcilePaymentsJob(deps), settlePayoutsJob(deps), checkSubscriptionRenewalsJob(deps), dispatchOutboxJob(deps)];
+  return [confirmPaymentJob(deps), reconcilePaymentsJob(deps), settlePayoutsJob(deps), checkSubscriptionRenewalsJob(deps), issueCommissionStatementsJob(deps), dispatchOutboxJob(deps)];
 }
 
 /** Recurring jobs, registered at boot (idempotent per scheduleId). */
@@ -23,4 +24,5 @@ export const JOB_SCHEDULES: readonly { name: string; cron: string; scheduleId: s
   { name: DISPATCH_OUTBOX_JOB, cron: DISPATCH_OUTBOX_CRON, scheduleId: 'outbox-dispatch' },
   { name: PAYOUT_JOBS.settleDue, cron: SETTLE_PAYOUTS_CRON, scheduleId: 'payouts-settle' },
   { name: CHECK_SUBSCRIPTION_RENEWALS_JOB, cron: CHECK_SUBSCRIPTION_RENEWALS_CRON, scheduleId: 'subscriptions-check-renewals', timezone: CHECK_SUBSCRIPTION_RENEWALS_TIMEZONE },
+  { name: ISSUE_COMMISSION_STATEMENTS_JOB, cron: ISSUE_COMMISSION_STATEMENTS_CRON, scheduleId: 'invoices-issue-commission-statements', timezone: ISSUE_COMMISSION_STATEMENTS_TIMEZONE },
 ];

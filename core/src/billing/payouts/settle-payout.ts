@@ -31,7 +31,8 @@ const settlePayoutInput = z.object({ paymentId: z.uuid() });
 /**
  * Brings a pending payout to its end from CamPay's own word. With a gateway reference it re-reads
  * the withdrawal; without one (the request got no answer) it sends the withdrawal again with the
- * same external reference while the payout is not expired, and fails it after. The settlement
+ * same external reference, and keeps the money held (flagged for review after the deadline): a
+ * request that got no answer may still have reached CamPay. The settlement
  * runs in one transaction that locks the payments row and checks the status under the lock, so
  * any number of concurrent or repeated calls settle once: SUCCESSFUL moves the hold from
  * `payouts` to `gateway_clearing`, FAILED returns it to the wallet.
@@ -52,10 +53,12 @@ export async function settlePayout(deps: Deps, options: z.input<typeof settlePay
     const claimed = await claimUnansweredPayout(deps.db, paymentId, now);
     // Someone else's withdraw request is in flight, or the last one failed and we are backing off.
     if (!claimed) return 'still_pending';
-    if (now >= claimed.expiresAt) return failUnsentPayout(deps, { paymentId, reason: 'gateway_unanswered' });
+    // An earlier request got no answer, so CamPay may have it and may pay it: the money stays held
+    // until CamPay names the withdrawal, however long that takes; past the deadline a person is told.
+    if (now >= claimed.expiresAt) await flagForReview(deps.db, claimed);
     const sent = await sendWithdrawal(deps, claimed);
-    if (sent.kind === 'refused') return failUnsentPayout(deps, { paymentId, reason: sent.error.code });
-    if (sent.kind === 'unanswered') {
+    if (sent.kind !== 'sent') {
+      // Even a refusal now proves nothing about the first request (e.g. "reference already used").
       await postpone(deps.db, claimed, now);
       return 'gateway_unavailable';
     }
@@ -100,6 +103,18 @@ export async function failUnsentPayout(
     if (current.gatewayReference) return 'still_pending';
     await closePayout(tx, platform, current, { outcome: 'failed', reason: options.reason }, now);
     return 'failed';
+  });
+}
+
+/** Tells the reseller (and support, through the outbox) that a withdrawal needs a person; once. */
+async function flagForReview(db: Database, payout: PayoutRow): Promise<void> {
+  await db.withPlatform(async (tx, platform) => {
+    await platform.enterTenant(payout.tenantId!);
+    await writeToOutbox(tx, payout.tenantId!, {
+      topic: `${payout.kind === 'refund' ? 'refund' : 'payout'}.needs_review`,
+      dedupeKey: `payout-review:${payout.id}`,
+      payload: { paymentId: payout.id, amountXaf: payout.amountXaf, phone: payout.phone, reason: 'gateway_unanswered_past_deadline' },
+    });
   });
 }
 

@@ -12,6 +12,7 @@ import {
   type Tx,
 } from '@relais/db';
 import { parseCameroonMobile } from '../../payments/cameroon-msisdn.js';
+import { COLLECT_LEASE_MS, endCollectLease, recordCollectRequest } from '../../payments/collect-request.js';
 import { PAYMENT_PENDING_TIMEOUT_MS, PLATFORM_GATEWAY_APP_ID, type GatewayApp, type GatewayDirectory } from '../../payments/gateway-directory.js';
 import { AppError, isAppError } from '../../shared/app-error.js';
 import { writeToOutbox } from '../../shared/outbox.js';
@@ -400,7 +401,8 @@ async function preparePush(
       operator: phone.operator,
       status: 'pending',
       expiresAt,
-      nextCheckAt: options.now,
+      // Leased to this run's own collect call: the reconciler must not push a second time meanwhile.
+      nextCheckAt: new Date(options.now.getTime() + COLLECT_LEASE_MS),
     })
     .onConflictDoNothing()
     .returning({ id: payments.id });
@@ -421,20 +423,20 @@ async function pushPayment(
 ): Promise<{ push: RenewalPush; ussdCode?: string }> {
   try {
     const collected = await app.gateway.collect({ amountXaf: request.amountXaf, payerPhone: request.phone, description, externalReference: request.externalReference });
-    await db.withPlatform((tx) =>
-      tx
-        .update(payments)
-        .set({ gatewayReference: collected.reference, ussdCode: collected.ussdCode, operator: collected.operator, updatedAt: now })
-        .where(eq(payments.id, request.paymentId)),
-    );
+    await recordCollectRequest(db, { tenantId: null, attemptId: null, paymentId: request.paymentId }, collected, now);
     return { push: 'requested', ussdCode: collected.ussdCode };
   } catch (error) {
     if (isAppError(error) && !error.retryable) {
       await db.withPlatform((tx) =>
-        tx.update(payments).set({ status: 'failed', failureReason: error.code, completedAt: now, updatedAt: now }).where(eq(payments.id, request.paymentId)),
+        tx
+          .update(payments)
+          .set({ status: 'failed', failureReason: error.code, completedAt: now, updatedAt: now })
+          // Never over a settlement that happened meanwhile.
+          .where(and(eq(payments.id, request.paymentId), eq(payments.status, 'pending'))),
       );
       return { push: 'rejected' };
     }
+    await endCollectLease(db, request.paymentId, now);
     return { push: 'delayed' };
   }
 }

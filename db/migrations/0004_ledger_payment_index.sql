@@ -1,0 +1,1 @@
+CREATE INDEX "payment_splits_payment_idx" ON "payment_splits" USING btree ("payment_id");
