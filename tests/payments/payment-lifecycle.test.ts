@@ -266,6 +266,29 @@ describe('payment lifecycle: CamPay simulator over HTTP, real database, webhook 
     }
   });
 
+  it('finds a late success whose callback was lost, by watching expired payments', async () => {
+    const { ticketId } = await createPricedTicket(services.db, tenantId);
+    sim.setFaults({ drop: true });
+    const started = await startTicketPayment(deps(), { tenantId, ticketId, payerPhone: MTN_PHONE });
+    clock.advance(PAYMENT_PENDING_TIMEOUT_MS + 1_000);
+    try {
+      await reconcilePayments(deps());
+      expect((await paymentRow(started.paymentId)).status).toBe('expired');
+      clock.advance(11 * 60_000);
+      await reconcilePayments(deps()); // still PENDING at CamPay: looked at, and watched again later
+      expect((await paymentRow(started.paymentId)).nextCheckAt.getTime()).toBeGreaterThan(clock.now().getTime() + 9 * 60_000);
+      await sim.approve((await paymentRow(started.paymentId)).gatewayReference!);
+      await reconcilePayments(deps());
+      expect((await paymentRow(started.paymentId)).status).toBe('expired'); // not before its next look
+      clock.advance(11 * 60_000);
+      expect((await reconcilePayments(deps())).outcomes.late_success_fulfilled).toBeGreaterThanOrEqual(1);
+      expect((await paymentRow(started.paymentId)).status).toBe('successful');
+      expect(await outboxTopics(ticketId)).toEqual(['payment.expired', 'ticket.paid']);
+    } finally {
+      clock.advance(-(PAYMENT_PENDING_TIMEOUT_MS + 1_000 + 22 * 60_000));
+    }
+  });
+
   it('keeps a payment PENDING when CamPay is unreachable and asks again later', async () => {
     const { ticketId } = await createPricedTicket(services.db, tenantId);
     sim.setFaults({ drop: true, failNext: { status: 503, body: { message: 'maintenance' } } });
