@@ -17,19 +17,12 @@ import {
   settleDuePayouts,
   settlePayout,
   walletBalance,
-  type Clock,
   type GatewayDirectory,
 } from '@relais/core';
 import { auditLog, outbox, payments, paymentSplits, type Database } from '@relais/db';
 import { startCampaySimulator, type CampaySimulator } from '@relais/sim';
 import { createTestDatabase, testDrivers, type TestDatabase } from '../../tests/support/test-database.js';
-
-/** A clock tests can move forward (backoff, expiry), otherwise the real time. */
-function steppedClock() {
-  let offsetMs = 0;
-  const clock: Clock & { advance(ms: number): void } = { now: () => new Date(Date.now() + offsetMs), advance: (ms) => (offsetMs += ms) };
-  return clock;
-}
+import { steppedClock } from '../../tests/support/stepped-clock.js';
 
 async function errorOf(promise: Promise<unknown>): Promise<AppError> {
   const error = await promise.then(

@@ -2,17 +2,13 @@ import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTenant, dispatchOutbox, OUTBOX_MAX_ATTEMPTS, startTicketPayment, systemClock, writeToOutbox, type Clock, type OutboxDelivery } from '@relais/core';
+import { createTenant, dispatchOutbox, OUTBOX_MAX_ATTEMPTS, startTicketPayment, systemClock, writeToOutbox, type OutboxDelivery } from '@relais/core';
 import { outbox, type Database } from '@relais/db';
 import { startCampaySimulator } from '@relais/sim';
 import { createTestDatabase, testDrivers, type TestDatabase } from '../support/test-database.js';
 import { createTestServices } from '../support/test-services.js';
 import { createPricedTicket } from '../support/ticket-fixtures.js';
-
-function steppedClock() {
-  let offsetMs = 0;
-  return { now: () => new Date(Date.now() + offsetMs), advance: (ms: number) => (offsetMs += ms) } satisfies Clock & { advance(ms: number): void };
-}
+import { steppedClock } from '../support/stepped-clock.js';
 
 describe('outbox dispatch', () => {
   let test: TestDatabase;

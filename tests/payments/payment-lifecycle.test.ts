@@ -14,7 +14,6 @@ import {
   dispatchOutbox,
   refundDuplicatePayment,
   settlePayout,
-  type Clock,
 } from '@relais/core';
 import { buildOutboxConsumers } from '@relais/workers';
 import { outbox, paymentAttempts, payments, paymentSplits, paymentWebhookEvents } from '@relais/db';
@@ -25,13 +24,7 @@ import { eventually, freePort } from '../support/relais-process.js';
 import { createTestDatabase } from '../support/test-database.js';
 import { createTestServices } from '../support/test-services.js';
 import { createPricedTicket } from '../support/ticket-fixtures.js';
-
-/** A clock tests can move forward (expiry), otherwise the real time. */
-function steppedClock() {
-  let offsetMs = 0;
-  const clock: Clock & { advance(ms: number): void } = { now: () => new Date(Date.now() + offsetMs), advance: (ms) => (offsetMs += ms) };
-  return clock;
-}
+import { steppedClock } from '../support/stepped-clock.js';
 
 describe('payment lifecycle: CamPay simulator over HTTP, real database, webhook route, jobs', () => {
   let sim: CampaySimulator;
