@@ -1,6 +1,7 @@
 /** `npm run bench -- <name>`: runs one benchmark; without a name, lists them. */
 const BENCHMARKS: Record<string, { summary: string; load: () => Promise<{ run(): Promise<void> }> }> = {
   tenancy: { summary: 'cost of withTenant() + row-level security vs a bare platform transaction', load: () => import('./benchmarks/tenancy.js') },
+  payments: { summary: 'CamPay callback to committed fulfilment: confirmations/s, p50/p99, ratio to a bare INSERT route', load: () => import('./benchmarks/payments.js') },
 };
 
 const name = process.argv[2];

@@ -90,7 +90,9 @@ export const platformAdmins = pgTable(
     createdAt: createdAt(),
   },
   (t) => [
-    platformOnly(),uniqueIndex('platform_admins_email_key').on(sql`lower(${t.email})`)],
+    platformOnly(),
+    uniqueIndex('platform_admins_email_key').on(sql`lower(${t.email})`),
+  ],
 );
 
 export const subscriptions = pgTable(
@@ -188,7 +190,11 @@ export const paymentWebhookEvents = pgTable(
     outcome: text('outcome'),
   },
   (t) => [
-    platformOnly(),uniqueIndex('payment_webhook_events_key').on(t.eventKey)],
+    platformOnly(),
+    uniqueIndex('payment_webhook_events_key').on(t.eventKey),
+    // Settlement marks a reference's events processed inside its locked transaction.
+    index('payment_webhook_events_reference_idx').on(t.gatewayAppId, t.gatewayReference),
+  ],
 );
 
 /** Platform-wide gap-free counters (invoice numbers). */
@@ -264,7 +270,9 @@ export const platformRevenueAnalytics = pgTable(
     paymentsCount: integer('payments_count').notNull().default(0),
   },
   (t) => [
-    platformOnly(),primaryKey({ columns: [t.day, t.tenantId] })],
+    platformOnly(),
+    primaryKey({ columns: [t.day, t.tenantId] }),
+  ],
 );
 
 export const tenantStatusHistory = pgTable(
@@ -279,5 +287,7 @@ export const tenantStatusHistory = pgTable(
     createdAt: createdAt(),
   },
   (t) => [
-    platformOnly(),index('tenant_status_history_tenant_idx').on(t.tenantId, t.createdAt)],
+    platformOnly(),
+    index('tenant_status_history_tenant_idx').on(t.tenantId, t.createdAt),
+  ],
 );

@@ -1,0 +1,421 @@
+/**
+ * Payment confirmations end to end: the CamPay simulator sends a signed SUCCESSFUL callback over
+ * HTTP to the real fastify app (/webhooks/campay/platform), which stores the event and queues
+ * 'payments.confirm'; the job re-reads the transaction from the simulator over HTTP and commits
+ * payment, ledger lines and outbox message in one transaction. Measured against a bare fastify
+ * route doing one INSERT on the same database, same concurrency, same run.
+ *
+ * Closed loop: CONCURRENCY payments are in flight at any time, a payment being in flight from the
+ * simulator sending its callback until its fulfilment has committed (the confirm job's processor
+ * returned). Latency is from the webhook request reaching the app (fastify onRequest) to that
+ * commit; throughput is N over the time from the first callback sent to the last commit.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { and, count, eq, inArray, sql } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import pino from 'pino';
+import {
+  createGatewayDirectory,
+  createLocalDiskFileStore,
+  createSecretBox,
+  createTenant,
+  ledgerTrialBalance,
+  PAYMENT_JOBS,
+  startTicketPayment,
+  systemClock,
+} from '@relais/core';
+import { categories, contacts, outbox, payments, tickets, type Database } from '@relais/db';
+import { signHs256Jwt, startCampaySimulator, type CampaySimulator } from '@relais/sim';
+import { buildJobDefinitions, createJobRunner, type JobDefinition, type JobRunner } from '@relais/workers';
+import { build } from '../../../server/src/app.js';
+import { loadConfig } from '../../../server/src/config.js';
+import type { Services } from '../../../server/src/services.js';
+import { startBaselineServer } from '../baseline-insert.js';
+import { postgresGroup, profiled, startCpuMeter, type ProcessGroup } from '../cpu.js';
+import { closedLoop, summarize } from '../latency.js';
+import { machine, publish } from '../report.js';
+import { createScratchDatabase } from '../scratch-database.js';
+import { countSqlRoundTrips } from '../sql-round-trips.js';
+
+const positiveInteger = (name: string, fallback: number): number => {
+  const value = process.env[name];
+  if (value === undefined || value === '') return fallback;
+  const parsed = Number(value);
+  if (!Number.isSafeInteger(parsed) || parsed < 1) throw new Error(`${name} must be a whole number >= 1 (got "${value}")`);
+  return parsed;
+};
+
+/** Confirmations measured (each a distinct pending payment, seeded beforehand). */
+const PAYMENTS = positiveInteger('BENCH_PAYMENTS', 3_000);
+/** Confirmations run first, unmeasured: connections, JIT, query plans. */
+const WARMUP = Math.min(500, Math.ceil(PAYMENTS / 5));
+/** Payments (or baseline requests) in flight at once. */
+const CONCURRENCY = positiveInteger('BENCH_CONCURRENCY', 32);
+/** Runtime pool, as DATABASE_POOL_SIZE configures the server (default 10 there too). */
+const POOL_SIZE = positiveInteger('DATABASE_POOL_SIZE', 10);
+/** Override of the confirm job's own concurrency, for experiments; unset = the definition's. */
+const CONFIRM_CONCURRENCY = process.env.BENCH_CONFIRM_CONCURRENCY ? positiveInteger('BENCH_CONFIRM_CONCURRENCY', 1) : undefined;
+/**
+ * Experiment: index payment_webhook_events on (gateway_app_id, gateway_reference), which the
+ * confirmation's final UPDATE filters on and no index covers. Not part of the schema yet.
+ */
+const WEBHOOK_EVENTS_INDEX = process.env.BENCH_WEBHOOK_EVENTS_INDEX === '1';
+/** Writes a V8 CPU profile of the measured confirmations there (open it in Chrome DevTools). */
+const CPU_PROFILE = process.env.BENCH_CPU_PROFILE || undefined;
+const BASELINE_REQUESTS = 5_000;
+const TENANTS = 10;
+const PRICE_XAF = 500;
+const PAYER_PHONE = '+237 6 70 00 00 01';
+const CONFIRMATION_TIMEOUT_MS = 60_000;
+
+const TARGETS = { confirmations_per_s: 500, p99_ms: 50, ratio: 0.3 };
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** Runs `work` over `items`, `concurrency` at a time (seeding only). */
+async function inParallel<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) {
+        const item = items[next]!;
+        next += 1;
+        await work(item);
+      }
+    }),
+  );
+}
+
+/** Tells a waiting load generator when the confirmation of a gateway reference has committed. */
+function confirmationSignals() {
+  const waiting = new Map<string, (committedMs: number) => void>();
+  return {
+    wait(reference: string): Promise<number> {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiting.delete(reference);
+          reject(new Error(`no confirmation committed for ${reference} within ${CONFIRMATION_TIMEOUT_MS} ms`));
+        }, CONFIRMATION_TIMEOUT_MS);
+        waiting.set(reference, (committedMs) => {
+          clearTimeout(timer);
+          waiting.delete(reference);
+          resolve(committedMs);
+        });
+      });
+    },
+    committed(reference: string | undefined, committedMs: number): void {
+      if (reference) waiting.get(reference)?.(committedMs);
+    },
+  };
+}
+
+/**
+ * The server's job definitions, with the confirm job's processor wrapped to signal each commit:
+ * confirmPayment has returned, so its transaction has committed.
+ */
+function instrumentedDefinitions(definitions: JobDefinition<any>[], onCommitted: (reference: string | undefined, atMs: number) => void) {
+  return definitions.map((definition): JobDefinition<any> => {
+    if (definition.name !== PAYMENT_JOBS.confirm) return definition;
+    return {
+      ...definition,
+      concurrency: CONFIRM_CONCURRENCY ?? definition.concurrency,
+      async process(payload: { gatewayReference?: string }, context) {
+        await definition.process(payload, context);
+        onCommitted(payload.gatewayReference, performance.now());
+      },
+    };
+  });
+}
+
+/** Tenants, one priced ticket per payment (batch inserts), then one pending payment each, through startTicketPayment. */
+async function seedPendingPayments(db: Database, gateways: Services['gateways'], total: number) {
+  const stamp = randomBytes(3).toString('hex');
+  const tenantTickets: { tenantId: string; ticketId: string }[] = [];
+  for (let t = 0; t < TENANTS; t += 1) {
+    const { tenant } = await createTenant({ db, clock: systemClock }, { name: `Bench Zone ${t}`, slug: `bench-${stamp}-${t}`, email: `bench-${stamp}-${t}@example.test`, mode: 'commission' });
+    const share = Math.floor(total / TENANTS) + (t < total % TENANTS ? 1 : 0);
+    await db.withTenant(tenant.id, async (tx) => {
+      const [category] = await tx.insert(categories).values({ tenantId: tenant.id, nameFr: 'Forfait WiFi', nameEn: 'WiFi package', priceXaf: PRICE_XAF }).returning();
+      for (let offset = 0; offset < share; offset += 1_000) {
+        const size = Math.min(1_000, share - offset);
+        const contactRows = await tx
+          .insert(contacts)
+          .values(Array.from({ length: size }, (_, i) => ({ tenantId: tenant.id, name: 'Awa', phoneE164: `+2376${String(t).padStart(2, '0')}${String(offset + i).padStart(6, '0')}` })))
+          .returning({ id: contacts.id });
+        const ticketRows = await tx
+          .insert(tickets)
+          .values(contactRows.map((contact, i) => ({ tenantId: tenant.id, number: offset + i + 1, contactId: contact.id, categoryId: category!.id, subject: 'Acheter du WiFi' })))
+          .returning({ id: tickets.id });
+        tenantTickets.push(...ticketRows.map((ticket) => ({ tenantId: tenant.id, ticketId: ticket.id })));
+      }
+    });
+  }
+  // Interleave tenants, as callbacks would arrive (Fisher-Yates).
+  for (let i = tenantTickets.length - 1; i > 0; i -= 1) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [tenantTickets[i], tenantTickets[j]] = [tenantTickets[j]!, tenantTickets[i]!];
+  }
+  const paymentIds: string[] = [];
+  await inParallel(tenantTickets, 16, async ({ tenantId, ticketId }) => {
+    const started = await startTicketPayment({ db, gateways, clock: systemClock }, { tenantId, ticketId, payerPhone: PAYER_PHONE });
+    if (started.gatewayDelayed) throw new Error('the simulator did not answer a collect request while seeding');
+    paymentIds.push(started.paymentId);
+  });
+  const rows = await db.withPlatform((tx) =>
+    tx.select({ id: payments.id, reference: payments.gatewayReference }).from(payments).where(eq(payments.status, 'pending')),
+  );
+  const referenceOf = new Map(rows.map((row) => [row.id, row.reference!]));
+  return { references: paymentIds.map((id) => referenceOf.get(id)!), tenantIds: [...new Set(tenantTickets.map((t) => t.tenantId))] };
+}
+
+/** Closed loop over the baseline route with a callback-shaped query string. */
+async function measureBaseline(url: string, requests: number, groups: readonly ProcessGroup[]) {
+  const key = randomBytes(24).toString('base64url');
+  const query = (i: number) => {
+    const claims = { reference: `baseline-${i}`, external_reference: `ext-${i}`, status: 'SUCCESSFUL', amount: String(PRICE_XAF), currency: 'XAF', iat: Math.floor(Date.now() / 1000) };
+    return new URLSearchParams({ status: 'SUCCESSFUL', reference: claims.reference, amount: claims.amount, currency: 'XAF', operator: 'MTN', code: 'CP0123456789', operator_reference: 'MP0123456789', signature: signHs256Jwt(claims, key), external_reference: claims.external_reference, endpoint: 'collect' }).toString();
+  };
+  const send = async (i: number) => {
+    const startMs = performance.now();
+    const response = await fetch(`${url}?${query(i)}`);
+    await response.arrayBuffer();
+    if (response.status !== 200) throw new Error(`baseline route answered ${response.status}`);
+    const endMs = performance.now();
+    return { startMs, endMs, latencyMs: endMs - startMs };
+  };
+  await closedLoop(Array.from({ length: 500 }, (_, i) => i), CONCURRENCY, send); // warm-up
+  const cpu = startCpuMeter(groups);
+  const result = await closedLoop(Array.from({ length: requests }, (_, i) => i), CONCURRENCY, send);
+  return { ...result, cpu: cpu() };
+}
+
+async function deleteRedisKeys(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  try {
+    let cursor = '0';
+    do {
+      const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1_000);
+      cursor = nextCursor;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function postgresSettings(ownerUrl: string): Promise<Record<string, string>> {
+  const client = new pg.Client({ connectionString: ownerUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ name: string; setting: string }>(
+      "SELECT name, setting FROM pg_settings WHERE name IN ('synchronous_commit', 'fsync', 'shared_buffers', 'max_connections')",
+    );
+    return Object.fromEntries(rows.map((row) => [row.name, row.setting]));
+  } finally {
+    await client.end();
+  }
+}
+
+/** The BENCH_WEBHOOK_EVENTS_INDEX experiment, created by the owner on PostgreSQL. */
+async function createWebhookEventsIndex(ownerUrl: string | undefined): Promise<void> {
+  if (!ownerUrl) throw new Error('BENCH_WEBHOOK_EVENTS_INDEX needs PostgreSQL (the index is created by the owner)');
+  const client = new pg.Client({ connectionString: ownerUrl });
+  await client.connect();
+  try {
+    await client.query('CREATE INDEX payment_webhook_events_reference_idx ON payment_webhook_events (gateway_app_id, gateway_reference)');
+  } finally {
+    await client.end();
+  }
+}
+
+export async function run(): Promise<void> {
+  const scratch = await createScratchDatabase({ poolSize: POOL_SIZE });
+  const { db } = scratch;
+  const problems: string[] = [];
+  // warn and above only: anything logged is a failed job or a 5xx, and is reported.
+  const logger = pino({ level: 'warn' }, { write: (line: string) => void problems.push(line) });
+  const redisUrl = process.env.REDIS_URL || undefined;
+  const queuePrefix = `bench-${randomBytes(4).toString('hex')}`;
+  const signals = confirmationSignals();
+  const received = new Map<string, number>();
+  let sim: CampaySimulator | undefined;
+  let jobs: JobRunner | undefined;
+  let app: FastifyInstance | undefined;
+  const filesDir = await mkdtemp(join(tmpdir(), 'relais-bench-files-'));
+  try {
+    if (WEBHOOK_EVENTS_INDEX) await createWebhookEventsIndex(scratch.ownerUrl);
+    const port = await freePort();
+    sim = await startCampaySimulator({ callbackUrl: `http://127.0.0.1:${port}/webhooks/campay/platform`, callbackMethod: 'GET' });
+    const secrets = createSecretBox(randomBytes(32));
+    const gateways = createGatewayDirectory({
+      db,
+      secrets,
+      platform: { baseUrl: sim.url, credentials: { kind: 'login', username: sim.credentials.username, password: sim.credentials.password }, webhookKey: sim.webhookKey },
+    });
+    const fileStore = createLocalDiskFileStore(filesDir);
+    const definitions = instrumentedDefinitions(buildJobDefinitions({ db, gateways, clock: systemClock, fileStore, logger }), signals.committed);
+    jobs = createJobRunner({ definitions, logger, redisUrl, queuePrefix });
+    const services: Services = {
+      config: loadConfig({ FILES_DIR: filesDir }),
+      logger,
+      clock: systemClock,
+      db,
+      jobs,
+      secrets,
+      gateways,
+      fileStore,
+      close: async () => {},
+    };
+    app = await build(services, { adminWebBuildDirectory: false });
+    // "Webhook received": the request has reached the app (CamPay's GET callback names the reference in its query string).
+    app.addHook('onRequest', async (request) => {
+      const reference = (request.query as { reference?: unknown }).reference;
+      if (typeof reference === 'string' && !received.has(reference)) received.set(reference, performance.now());
+    });
+    await app.listen({ host: '127.0.0.1', port });
+    await jobs.start();
+
+    console.log(`payments: seeding ${WARMUP + PAYMENTS} pending payments (${TENANTS} tenants) on ${scratch.server}, jobs: ${jobs.driver}...`);
+    const seeded = await seedPendingPayments(db, gateways, WARMUP + PAYMENTS);
+    const warmupReferences = seeded.references.slice(0, WARMUP);
+    const measuredReferences = seeded.references.slice(WARMUP);
+
+    // Our PostgreSQL backends (and the server's background processes); Redis is counted whole.
+    const cpuGroups: ProcessGroup[] = [...(scratch.name ? [postgresGroup(scratch.name)] : []), ...(redisUrl ? [{ label: 'redis', comm: 'redis-server' }] : [])];
+    const baseline = await startBaselineServer({ ownerUrl: scratch.ownerUrl, poolSize: POOL_SIZE });
+    let baselineBefore: Awaited<ReturnType<typeof measureBaseline>>;
+    let baselineAfter: Awaited<ReturnType<typeof measureBaseline>>;
+    let confirmations: Awaited<ReturnType<typeof closedLoop>>;
+    let confirmationsCpu: ReturnType<ReturnType<typeof startCpuMeter>>;
+    let sqlRoundTrips: number;
+    const sentLatencies: number[] = [];
+    try {
+      console.log(`payments: baseline (${BASELINE_REQUESTS} inserts, ${CONCURRENCY} in flight)...`);
+      baselineBefore = await measureBaseline(baseline.url, BASELINE_REQUESTS, cpuGroups);
+
+      const confirmOne = async (reference: string) => {
+        const committed = signals.wait(reference);
+        const sentMs = performance.now();
+        await sim!.approve(reference); // the simulator's dispatcher sends the signed callback
+        const committedMs = await committed;
+        const receivedMs = received.get(reference);
+        if (receivedMs === undefined) throw new Error(`callback for ${reference} was confirmed but never seen by the app`);
+        sentLatencies.push(committedMs - sentMs);
+        return { startMs: sentMs, endMs: committedMs, latencyMs: committedMs - receivedMs };
+      };
+      console.log(`payments: ${WARMUP} warm-up confirmations, then ${PAYMENTS} measured, ${CONCURRENCY} in flight...`);
+      await closedLoop(warmupReferences, CONCURRENCY, confirmOne);
+      sentLatencies.length = 0;
+      const cpu = startCpuMeter(cpuGroups);
+      const stopCounting = countSqlRoundTrips();
+      try {
+        confirmations = await profiled(CPU_PROFILE, () => closedLoop(measuredReferences, CONCURRENCY, confirmOne));
+      } finally {
+        sqlRoundTrips = stopCounting();
+      }
+      confirmationsCpu = cpu();
+
+      console.log('payments: baseline again...');
+      baselineAfter = await measureBaseline(baseline.url, BASELINE_REQUESTS, cpuGroups);
+    } finally {
+      await baseline.close();
+    }
+    await sim.settled();
+
+    // Every payment fulfilled exactly once, the books balanced, nothing failed on the way.
+    const [verified] = await db.withPlatform((tx) =>
+      tx.select({ n: count() }).from(payments).where(and(inArray(payments.gatewayReference, seeded.references), eq(payments.status, 'successful'), sql`${payments.completedAt} is not null`)),
+    );
+    let ticketPaid = 0;
+    for (const tenantId of seeded.tenantIds) {
+      const [row] = await db.withTenant(tenantId, (tx) => tx.select({ n: count() }).from(outbox).where(eq(outbox.topic, 'ticket.paid')));
+      ticketPaid += row!.n;
+    }
+    const trialBalance = await db.withPlatform((tx) => ledgerTrialBalance(tx));
+    const deliveries = sim.callbacks();
+    const badDeliveries = deliveries.filter((delivery) => delivery.outcome !== 'sent' || delivery.status !== 200).length;
+    const total = seeded.references.length;
+    if (verified!.n !== total || ticketPaid !== total || trialBalance !== 0 || badDeliveries > 0) {
+      throw new Error(`inconsistent end state: ${verified!.n}/${total} payments successful, ${ticketPaid} ticket.paid messages, trial balance ${trialBalance}, ${badDeliveries} bad callback deliveries`);
+    }
+    if (problems.length > 0) console.warn(`payments: ${problems.length} warnings/errors were logged, first: ${problems[0]}`);
+
+    const baselinePerSecond = (baselineBefore.perSecond + baselineAfter.perSecond) / 2;
+    const sent = summarize(sentLatencies);
+    const figures = {
+      confirmations_per_s: confirmations.perSecond,
+      p50_ms: confirmations.p50Ms,
+      p99_ms: confirmations.p99Ms,
+      max_ms: confirmations.maxMs,
+      sent_to_committed_p50_ms: sent.p50Ms,
+      sent_to_committed_p99_ms: sent.p99Ms,
+      baseline_inserts_per_s: baselinePerSecond,
+      baseline_inserts_per_s_before: baselineBefore.perSecond,
+      baseline_inserts_per_s_after: baselineAfter.perSecond,
+      baseline_p50_ms: (baselineBefore.p50Ms + baselineAfter.p50Ms) / 2,
+      baseline_p99_ms: (baselineBefore.p99Ms + baselineAfter.p99Ms) / 2,
+      ratio: confirmations.perSecond / baselinePerSecond,
+      ...(db.driver === 'postgres' ? { sql_round_trips_per_confirmation: sqlRoundTrips / PAYMENTS } : {}),
+      // Where the time goes, per operation: CPU of this Node process (app, jobs, simulator and load
+      // generator share its event loop), of our PostgreSQL backends, of Redis, and of the whole host.
+      node_cpu_ms_per_confirmation: confirmationsCpu.processMs / PAYMENTS,
+      ...('postgres' in confirmationsCpu.groupsMs ? { postgres_cpu_ms_per_confirmation: confirmationsCpu.groupsMs.postgres! / PAYMENTS } : {}),
+      ...('redis' in confirmationsCpu.groupsMs ? { redis_cpu_ms_per_confirmation: confirmationsCpu.groupsMs.redis! / PAYMENTS } : {}),
+      host_cpu_ms_per_confirmation: confirmationsCpu.hostBusyMs / PAYMENTS,
+      host_cpu_busy_percent_confirmations: confirmationsCpu.hostBusyPercent,
+      node_cpu_ms_per_baseline_insert: (baselineBefore.cpu.processMs + baselineAfter.cpu.processMs) / (2 * BASELINE_REQUESTS),
+      ...('postgres' in baselineBefore.cpu.groupsMs
+        ? { postgres_cpu_ms_per_baseline_insert: (baselineBefore.cpu.groupsMs.postgres! + baselineAfter.cpu.groupsMs.postgres!) / (2 * BASELINE_REQUESTS) }
+        : {}),
+      host_cpu_ms_per_baseline_insert: (baselineBefore.cpu.hostBusyMs + baselineAfter.cpu.hostBusyMs) / (2 * BASELINE_REQUESTS),
+      host_cpu_busy_percent_baseline: (baselineBefore.cpu.hostBusyPercent + baselineAfter.cpu.hostBusyPercent) / 2,
+      logged_problems: problems.length,
+    };
+    publish('payments', {
+      figures,
+      targets: {
+        confirmations_per_s: { target: TARGETS.confirmations_per_s, met: figures.confirmations_per_s >= TARGETS.confirmations_per_s },
+        p99_ms: { target: TARGETS.p99_ms, met: figures.p99_ms <= TARGETS.p99_ms },
+        ratio: { target: TARGETS.ratio, met: figures.ratio >= TARGETS.ratio },
+      },
+      machine: machine({
+        driver: db.driver,
+        database: scratch.server,
+        ...(scratch.ownerUrl ? { postgres: await postgresSettings(scratch.ownerUrl) } : {}),
+        jobRunner: jobs.driver,
+        poolSize: db.driver === 'postgres' ? POOL_SIZE : 1,
+        confirmJobConcurrency: definitions.find((d) => d.name === PAYMENT_JOBS.confirm)?.concurrency,
+        webhookEventsIndexExperiment: WEBHOOK_EVENTS_INDEX,
+        payments: PAYMENTS,
+        warmup: WARMUP,
+        concurrency: CONCURRENCY,
+        tenants: TENANTS,
+        baselineRequests: BASELINE_REQUESTS,
+        callbackMethod: 'GET',
+        topology: 'one Node process: app, job worker, CamPay simulator and load generator; PostgreSQL/Redis on the same host',
+      }),
+    });
+  } finally {
+    await app?.close();
+    await jobs?.close();
+    await sim?.close();
+    await scratch.drop();
+    await rm(filesDir, { recursive: true, force: true });
+    if (redisUrl) await deleteRedisKeys(redisUrl, queuePrefix);
+  }
+}

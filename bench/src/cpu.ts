@@ -1,0 +1,110 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { cpus } from 'node:os';
+
+const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ: 100 on Linux on every architecture Node supports
+
+/** Host processes to account for: by command name, optionally narrowed by their command line. */
+export interface ProcessGroup {
+  label: string;
+  comm: string;
+  accept?: (cmdline: string) => boolean;
+}
+
+function hostTimes(): { busyMs: number; totalMs: number } {
+  let busyMs = 0;
+  let totalMs = 0;
+  for (const cpu of cpus()) {
+    const { user, nice, sys, irq, idle } = cpu.times;
+    busyMs += user + nice + sys + irq;
+    totalMs += user + nice + sys + irq + idle;
+  }
+  return { busyMs, totalMs };
+}
+
+/** CPU time (ms, user + system) per group, from /proc; empty when /proc is not readable (not Linux). */
+function groupsCpuMs(groups: readonly ProcessGroup[]): Map<string, number> {
+  const totals = new Map<string, number>();
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
+  } catch {
+    return totals;
+  }
+  for (const pid of entries) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      const comm = stat.slice(stat.indexOf('(') + 1, close);
+      const candidates = groups.filter((group) => group.comm === comm);
+      if (candidates.length === 0) continue;
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      const group = candidates.find((candidate) => !candidate.accept || candidate.accept(cmdline));
+      if (!group) continue;
+      const fields = stat.slice(close + 2).split(' '); // fields[0] is field 3 (state)
+      const ticks = Number(fields[11]) + Number(fields[12]); // utime (14) + stime (15)
+      totals.set(group.label, (totals.get(group.label) ?? 0) + (ticks * 1000) / CLOCK_TICKS_PER_SECOND);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return totals;
+}
+
+/**
+ * PostgreSQL's background processes plus the backends connected to `database` (other databases'
+ * clients on a shared server are left out).
+ */
+export function postgresGroup(database: string): ProcessGroup {
+  return {
+    label: 'postgres',
+    comm: 'postgres',
+    accept: (cmdline) => cmdline.includes(` ${database} `) || !/\(\d+\)|\[local\]/.test(cmdline),
+  };
+}
+
+export interface CpuUsed {
+  /** This Node process, all threads. */
+  processMs: number;
+  /** Per group label; a group whose processes started meanwhile counts from zero, ended ones are missed. */
+  groupsMs: Record<string, number>;
+  hostBusyMs: number;
+  /** 100 = every core busy. */
+  hostBusyPercent: number;
+}
+
+/** Starts measuring CPU; the returned function tells how much was used since. */
+export function startCpuMeter(groups: readonly ProcessGroup[] = []): () => CpuUsed {
+  const process0 = process.cpuUsage();
+  const host0 = hostTimes();
+  const groups0 = groupsCpuMs(groups);
+  return () => {
+    const used = process.cpuUsage(process0);
+    const host = hostTimes();
+    const groupsNow = groupsCpuMs(groups);
+    const hostBusyMs = host.busyMs - host0.busyMs;
+    return {
+      processMs: (used.user + used.system) / 1000,
+      groupsMs: Object.fromEntries(groups.map((group) => [group.label, (groupsNow.get(group.label) ?? 0) - (groups0.get(group.label) ?? 0)])),
+      hostBusyMs,
+      hostBusyPercent: (hostBusyMs / (host.totalMs - host0.totalMs)) * 100,
+    };
+  };
+}
+
+/** Profiles `work` with the V8 sampling profiler when `path` is given (a .cpuprofile for Chrome DevTools). */
+export async function profiled<T>(path: string | undefined, work: () => Promise<T>): Promise<T> {
+  if (!path) return work();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await work();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(path, JSON.stringify(profile));
+    session.disconnect();
+    console.log(`wrote CPU profile ${path}`);
+  }
+}

@@ -1,0 +1,1 @@
+CREATE INDEX "payment_webhook_events_reference_idx" ON "payment_webhook_events" USING btree ("gateway_app_id","gateway_reference");
