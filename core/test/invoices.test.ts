@@ -8,27 +8,18 @@ import { getInvoicePdf } from '../src/billing/invoices/get-invoice-pdf.js';
 import { invoicePdfKey, issueInvoice, type IssueInvoiceInput } from '../src/billing/invoices/issue-invoice.js';
 import { listInvoices } from '../src/billing/invoices/list-invoices.js';
 import { nextInvoiceNumber } from '../src/billing/invoices/next-invoice-number.js';
-import { AppError } from '../src/shared/app-error.js';
 import { createLocalDiskFileStore } from '../src/shared/file-store/local-disk-file-store.js';
 import type { Clock } from '../src/shared/ports/clock.js';
 import type { FileStore } from '../src/shared/ports/file-store.js';
 import { createTenant } from '../src/tenants/create-tenant.js';
 import { createTestDatabase, testDrivers, type TestDatabase } from '../../tests/support/test-database.js';
+import { errorOf } from '../../tests/support/app-error-of.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** 09:00 on 1 April 2026 in Douala (UTC+1). */
 const ISSUED_AT = new Date('2026-04-01T08:00:00Z');
 const fixedClock: Clock = { now: () => ISSUED_AT };
-
-async function errorOf(promise: Promise<unknown>): Promise<AppError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(AppError);
-  return error as AppError;
-}
 
 describe.each(testDrivers())('invoices on %s', (driver) => {
   let test: TestDatabase;

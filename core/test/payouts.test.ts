@@ -23,15 +23,7 @@ import { auditLog, outbox, payments, paymentSplits, type Database } from '@relai
 import { startCampaySimulator, type CampaySimulator } from '@relais/sim';
 import { createTestDatabase, testDrivers, type TestDatabase } from '../../tests/support/test-database.js';
 import { steppedClock } from '../../tests/support/stepped-clock.js';
-
-async function errorOf(promise: Promise<unknown>): Promise<AppError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(AppError);
-  return error as AppError;
-}
+import { errorOf } from '../../tests/support/app-error-of.js';
 
 function platformDirectory(db: Database, sim: CampaySimulator): GatewayDirectory {
   return createGatewayDirectory({

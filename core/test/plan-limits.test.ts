@@ -12,20 +12,12 @@ import {
 } from '@relais/core';
 import { contacts, notifications, outbox, tenants, tickets, users, type Database } from '@relais/db';
 import { createTestDatabase, testDrivers, type TestDatabase } from '../../tests/support/test-database.js';
+import { errorOf } from '../../tests/support/app-error-of.js';
 
 /** 10:00 in Douala on 12 May 2026, and the first minutes of May and June there. */
 const MAY_12 = new Date('2026-05-12T09:00:00Z');
 const MAY_START = new Date('2026-04-30T23:00:00Z');
 const JUNE_12 = new Date('2026-06-12T09:00:00Z');
-
-async function errorOf(promise: Promise<unknown>): Promise<AppError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(AppError);
-  return error as AppError;
-}
 
 describe.each(testDrivers())('plan limits on %s', (driver) => {
   let test: TestDatabase;

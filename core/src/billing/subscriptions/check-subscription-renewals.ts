@@ -22,6 +22,7 @@ import type { PlatformSeller } from '../invoices/invoice-document.js';
 import { issueInvoice } from '../invoices/issue-invoice.js';
 import { walletBalance } from '../ledger/ledger-balances.js';
 import { localDate, monthLabel, periodOfDates, renewalPeriod, shortDate, type BillingPeriod } from './billing-calendar.js';
+import { lockRenewalRows } from './lock-renewal-rows.js';
 import { settleSubscriptionInvoice, SUBSCRIPTION_SUSPENSION_REASON } from './settle-subscription-invoice.js';
 
 /**
@@ -293,15 +294,7 @@ async function decide(
   options: { tenantId: string; invoiceId: string; now: Date; gatewayAppId?: string },
 ): Promise<Decision> {
   const { tenantId, now } = options;
-  const [tenant] = await tx.select().from(tenants).where(eq(tenants.id, tenantId)).for('update');
-  const [subscription] = await tx
-    .select()
-    .from(subscriptions)
-    .where(and(eq(subscriptions.tenantId, tenantId), ne(subscriptions.status, 'canceled')))
-    .orderBy(desc(subscriptions.createdAt))
-    .limit(1)
-    .for('update');
-  const [invoice] = await tx.select().from(invoices).where(eq(invoices.id, options.invoiceId)).for('update');
+  const { tenant, subscription, invoice } = await lockRenewalRows(tx, tenantId, options.invoiceId);
   if (!tenant || !subscription || !invoice) throw new AppError('NOT_FOUND', `tenant ${tenantId} has no subscription to renew`);
   if (invoice.status !== 'open' || subscription.currentPeriodEnd > now) return { outcome: 'already_paid' };
 

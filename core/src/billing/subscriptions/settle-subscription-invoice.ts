@@ -1,9 +1,10 @@
-import { and, desc, eq, ne } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
 import { invoices, subscriptions, tenants, tenantStatusHistory, type PlatformContext, type Tx } from '@relais/db';
 import { AppError } from '../../shared/app-error.js';
 import { writeToOutbox } from '../../shared/outbox.js';
 import { postJournalEntry } from '../ledger/post-journal-entry.js';
 import { periodOfDates } from './billing-calendar.js';
+import { lockRenewalRows } from './lock-renewal-rows.js';
 
 /** The status history reason of a suspension for non-payment: only those are lifted by a payment. */
 export const SUBSCRIPTION_SUSPENSION_REASON = 'subscription_grace_expired';
@@ -51,15 +52,7 @@ export async function settleSubscriptionInvoice(
   if (!target) throw new AppError('INTERNAL', `subscription invoice ${options.invoiceId} not found`);
   const tenantId = target.tenantId;
 
-  const [tenant] = await tx.select({ status: tenants.status }).from(tenants).where(eq(tenants.id, tenantId)).for('update');
-  const [subscription] = await tx
-    .select()
-    .from(subscriptions)
-    .where(and(eq(subscriptions.tenantId, tenantId), ne(subscriptions.status, 'canceled')))
-    .orderBy(desc(subscriptions.createdAt))
-    .limit(1)
-    .for('update');
-  const [invoice] = await tx.select().from(invoices).where(eq(invoices.id, options.invoiceId)).for('update');
+  const { tenant, subscription, invoice } = await lockRenewalRows(tx, tenantId, options.invoiceId);
   if (!invoice || invoice.kind !== 'subscription') throw new AppError('INTERNAL', `invoice ${options.invoiceId} is not a subscription invoice`);
 
   if (invoice.status !== 'open') {
