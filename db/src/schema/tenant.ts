@@ -141,8 +141,14 @@ export const mikrotikRouters = pgTable(
     dnsName: text('dns_name'),
     hotspotServer: text('hotspot_server'),
     status: text('status', { enum: ['unknown', 'online', 'unreachable', 'auth_failed'] }).notNull().default('unknown'),
+    routerOsVersion: text('router_os_version'),
     lastSyncAt: at('last_sync_at'),
     lastError: text('last_error'),
+    /** Circuit breaker: failed syncs in a row, and when the next attempt is allowed. */
+    consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+    nextSyncAt: at('next_sync_at'),
+    /** At most one sync per router: a sync holds this lease until it finishes or the lease lapses. */
+    syncLeaseUntil: at('sync_lease_until'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -396,6 +402,13 @@ export const wifiVouchers = pgTable(
     /** The paid ticket this voucher was handed to (at most one voucher per ticket). */
     ticketId: uuid('ticket_id'),
     comment: text('comment'),
+    /** Limits carried by the voucher itself (an imported row may differ from its package); null = the package's. */
+    profile: text('profile'),
+    timeLimitSeconds: integer('time_limit_seconds'),
+    dataLimitBytes: bigint('data_limit_bytes', { mode: 'number' }),
+    /** RouterOS `.id` of the hotspot user once it exists on the router. */
+    routerUserId: text('router_user_id'),
+    pushedToRouterAt: at('pushed_to_router_at'),
     soldAt: at('sold_at'),
     activatedAt: at('activated_at'),
     expiresAt: at('expires_at'),
@@ -406,6 +419,8 @@ export const wifiVouchers = pgTable(
     uniqueIndex('wifi_vouchers_username_key').on(t.tenantId, t.username),
     uniqueIndex('wifi_vouchers_ticket_key').on(t.tenantId, t.ticketId),
     index('wifi_vouchers_stock_idx').on(t.tenantId, t.packageId, t.status),
+    // The sync enforces our own expiry: active vouchers past expires_at.
+    index('wifi_vouchers_expiry_idx').on(t.tenantId, t.status, t.expiresAt),
     foreignKey({ columns: [t.tenantId, t.packageId], foreignColumns: [wifiPackages.tenantId, wifiPackages.id] }),
     foreignKey({ columns: [t.tenantId, t.routerId], foreignColumns: [mikrotikRouters.tenantId, mikrotikRouters.id] }),
     foreignKey({ columns: [t.tenantId, t.importLogId], foreignColumns: [wifiImportLogs.tenantId, wifiImportLogs.id] }),
@@ -419,6 +434,8 @@ export const wifiSessions = pgTable(
     tenantId: tenantId(),
     id: id(),
     routerId: uuid('router_id').notNull(),
+    /** RouterOS `.id` of the active entry this session was while it ran. */
+    routerEntryId: text('router_entry_id'),
     voucherId: uuid('voucher_id'),
     username: text('username').notNull(),
     macAddress: text('mac_address'),
