@@ -48,3 +48,6 @@ export * from './billing/plan-limits/assert-can-open-ticket.js';
 export * from './billing/plan-limits/assert-can-add-agent.js';
 export * from './billing/refunds/refund-duplicate-payment.js';
 export * from './payments/collect-request.js';
+export * from './shared/bilingual-text.js';
+export * from './shared/ports/router-client.js';
+export * from './routers/routeros-values.js';

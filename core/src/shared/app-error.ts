@@ -24,6 +24,14 @@ export const APP_ERROR_CODES = {
   GATEWAY_AUTH_FAILED: { httpStatus: 502, retryable: false },
   /** The gateway answered with an error we cannot act on automatically. */
   GATEWAY_REJECTED: { httpStatus: 502, retryable: false },
+  /** The router did not answer (host down, port closed, timeout, connection dropped). */
+  ROUTER_UNREACHABLE: { httpStatus: 502, retryable: true },
+  /** The router refused the API user name or password. */
+  ROUTER_AUTH_FAILED: { httpStatus: 502, retryable: false },
+  /** The router answered a command with an error (!trap): duplicate user, unknown profile... */
+  ROUTER_COMMAND_FAILED: { httpStatus: 502, retryable: false },
+  /** No voucher left for a package and none can be generated. */
+  VOUCHER_OUT_OF_STOCK: { httpStatus: 409, retryable: false },
   INTERNAL: { httpStatus: 500, retryable: true },
 } as const;
 

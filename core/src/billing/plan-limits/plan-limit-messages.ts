@@ -1,11 +1,8 @@
+import type { BilingualText } from '../../shared/bilingual-text.js';
 import { dayLabel, monthLabel } from '../subscriptions/billing-calendar.js';
 import type { PlanQuota } from './plan-quota.js';
 
-/** A text in both of the platform's languages. */
-export interface BilingualText {
-  fr: string;
-  en: string;
-}
+export type { BilingualText } from '../../shared/bilingual-text.js';
 
 /** 1 000 (fr) / 1,000 (en), grouped like amounts of money (see shared/money.ts). */
 function count(value: number, locale: 'fr' | 'en'): string {
