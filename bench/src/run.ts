@@ -1,7 +1,10 @@
 /** `npm run bench -- <name>`: runs one benchmark; without a name, lists them. */
 const BENCHMARKS: Record<string, { summary: string; load: () => Promise<{ run(): Promise<void> }> }> = {
+  'wifi-sync': { summary: 'one sync cycle of 50 simulated routers x 2 000 sessions: cycle time, our CPU per router, memory across cycles', load: () => import('./benchmarks/wifi-sync.js') },
   tenancy: { summary: 'cost of withTenant() + row-level security vs a bare platform transaction', load: () => import('./benchmarks/tenancy.js') },
   payments: { summary: 'CamPay callback to committed fulfilment: confirmations/s, p50/p99, ratio to a bare INSERT route', load: () => import('./benchmarks/payments.js') },
+  'wifi-claims': { summary: 'voucher claims for paid tickets, 32 at once: claims/s, p50/p99, duplicates, ratio to a bare UPDATE by primary key', load: () => import('./benchmarks/wifi-claims.js') },
+  'wifi-import': { summary: 'voucher import: 100 000-row MikHmon file through importVouchers, rows/s and ratio to a raw COPY', load: () => import('./benchmarks/wifi-import.js') },
 };
 
 const name = process.argv[2];

@@ -10,6 +10,7 @@ import {
   AppError,
   createGatewayDirectory,
   createLocalDiskFileStore,
+  createRouterOsClient,
   createSecretBox,
   createTenant,
   getInvoicePdf,
@@ -275,8 +276,9 @@ describe.each(testDrivers())('commission statements on %s', (driver) => {
     await collect(deido, 1_500, '2026-05-31T22:30:00Z'); // 23:30 on 31 May in Douala
     now = jobTimeOn(JUNE_1);
     const logger = pino({ level: 'silent' });
+    const secrets = createSecretBox(Buffer.alloc(32, 7));
     const jobs = createJobRunner({
-      definitions: buildJobDefinitions({ db, gateways: createGatewayDirectory({ db, secrets: createSecretBox(Buffer.alloc(32, 7)) }), clock, fileStore, logger }),
+      definitions: buildJobDefinitions({ db, gateways: createGatewayDirectory({ db, secrets }), clock, fileStore, secrets, routerClient: createRouterOsClient(), logger }),
       logger,
     });
     await jobs.start();

@@ -6,7 +6,7 @@ import { CronExpressionParser } from 'cron-parser';
 import { eq } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGatewayDirectory, createLocalDiskFileStore, createSecretBox, createTenant, postJournalEntry } from '@relais/core';
+import { createGatewayDirectory, createLocalDiskFileStore, createRouterOsClient, createSecretBox, createTenant, postJournalEntry } from '@relais/core';
 import { invoices, subscriptions, tenants } from '@relais/db';
 import { buildJobDefinitions, createJobRunner, JOB_SCHEDULES, type JobRunner } from '@relais/workers';
 import { eventually } from '../../tests/support/relais-process.js';
@@ -21,9 +21,10 @@ describe('check-subscription-renewals job', () => {
     test = await createTestDatabase();
     directory = await mkdtemp(path.join(tmpdir(), 'relais-renewals-job-'));
     const logger = pino({ level: 'silent' });
-    const gateways = createGatewayDirectory({ db: test.db, secrets: createSecretBox(randomBytes(32)) });
+    const secrets = createSecretBox(randomBytes(32));
+    const gateways = createGatewayDirectory({ db: test.db, secrets });
     jobs = createJobRunner({
-      definitions: buildJobDefinitions({ db: test.db, gateways, clock: { now: () => new Date() }, fileStore: createLocalDiskFileStore(directory), logger }),
+      definitions: buildJobDefinitions({ db: test.db, gateways, clock: { now: () => new Date() }, fileStore: createLocalDiskFileStore(directory), secrets, routerClient: createRouterOsClient(), logger }),
       logger,
     });
     await jobs.start();

@@ -61,6 +61,47 @@ export async function migratePostgres(ownerUrl: string, runtimeUrl: string): Pro
   }
 }
 
+type QueryFunction = (config: unknown, values?: unknown, callback?: unknown) => unknown;
+
+/**
+ * drizzle sends BEGIN as a round trip of its own, and every transaction's first statement is
+ * set_config, a statement without parameters. Holding BEGIN back and sending both as one simple
+ * query ("BEGIN; select set_config(...)") saves a round trip per transaction. Anything else after
+ * a held BEGIN (parameters, a callback) is queued behind a plain BEGIN, as before; a transaction
+ * that ends before any statement sends nothing at all.
+ */
+function foldBeginIntoFirstStatement(pool: pg.Pool): void {
+  const holdingBegin = new WeakMap<object, boolean>();
+  pool.on('release', (_error: unknown, client: object) => holdingBegin.delete(client));
+  pool.on('connect', (client) => {
+    const send = client.query.bind(client) as QueryFunction;
+    const folded: QueryFunction = (config, values, callback) => {
+      const text = typeof config === 'string' ? config : (config as { text?: unknown } | null)?.text;
+      const plain =
+        typeof text === 'string' &&
+        callback === undefined &&
+        (values === undefined || (Array.isArray(values) && values.length === 0)) &&
+        (typeof config === 'string' || (!(config as { name?: unknown }).name && !(config as { values?: unknown[] }).values?.length && typeof (config as { submit?: unknown }).submit !== 'function'));
+      const keyword = plain ? text.trim().toLowerCase() : '';
+      if (!holdingBegin.get(client)) {
+        if (keyword !== 'begin') return send(config, values, callback);
+        holdingBegin.set(client, true);
+        return Promise.resolve({ command: 'BEGIN', rowCount: null, rows: [], fields: [] });
+      }
+      holdingBegin.delete(client);
+      if (keyword === 'commit' || keyword === 'rollback') return Promise.resolve({ command: keyword.toUpperCase(), rowCount: null, rows: [], fields: [] });
+      if (!plain) {
+        // Queued first: node-postgres sends a client's queries in order.
+        (send('BEGIN') as Promise<unknown>).catch(() => {});
+        return send(config, values, callback);
+      }
+      const statement = typeof config === 'string' ? { text } : { ...(config as object), text };
+      return (send({ ...statement, text: `BEGIN; ${text}` }, values) as Promise<unknown>).then((results) => (Array.isArray(results) ? results[results.length - 1] : results));
+    };
+    (client as unknown as { query: QueryFunction }).query = folded;
+  });
+}
+
 async function openPostgres(config: Extract<DatabaseConfig, { driver: 'postgres' }>, options: OpenOptions): Promise<Database> {
   const { role } = runtimeRoleOf(config.url);
   if (options.migrate) {
@@ -70,6 +111,7 @@ async function openPostgres(config: Extract<DatabaseConfig, { driver: 'postgres'
     await migratePostgres(config.ownerUrl, config.url);
   }
   const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize ?? 10 });
+  foldBeginIntoFirstStatement(pool);
   // An idle client losing its connection must not crash the process; the next query reports it.
   pool.on('error', () => {});
   const close = () => pool.end();

@@ -18,6 +18,20 @@ export interface PlatformContext {
    * that must change the platform and one tenant atomically, like creating a tenant.
    */
   enterTenant(tenantId: string): Promise<void>;
+  /**
+   * Runs one hand-written statement in this transaction and returns its rows, for hot paths where
+   * building SQL with the query builder costs more CPU than the database spends on it.
+   */
+  query<R = Record<string, unknown>>(statement: RawStatement, params?: readonly unknown[]): Promise<R[]>;
+}
+
+/**
+ * A statement written as SQL text. `name` (unique per text) lets node-postgres parse and plan it
+ * once per connection instead of on every call; PGlite ignores it.
+ */
+export interface RawStatement {
+  name: string;
+  text: string;
 }
 
 export interface Database {
@@ -36,11 +50,29 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** What set_config may be given inline: a validated uuid or nothing (see setContext). */
+const INLINE_TENANT_ID = /^[0-9a-f-]{36}$|^$/i;
+
 async function setContext(tx: Tx, context: { platform: boolean; tenantId: string }): Promise<void> {
+  // Values inline rather than as parameters: a statement without parameters goes out as a simple
+  // query, which the node-postgres driver sends in the same round trip as BEGIN (connect.ts).
+  // Safe: the tenant id was parsed as a uuid (hex digits and dashes only), checked again here.
+  if (!INLINE_TENANT_ID.test(context.tenantId)) throw new Error('tenant id must be a uuid');
   // Transaction-local (third argument true): pooled connections never carry a context over.
   await tx.execute(
-    sql`select set_config('app.platform', ${context.platform ? 'on' : ''}, true), set_config('app.tenant_id', ${context.tenantId}, true)`,
+    sql.raw(`select set_config('app.platform', '${context.platform ? 'on' : ''}', true), set_config('app.tenant_id', '${context.tenantId}', true)`),
   );
+}
+
+interface QueryableClient {
+  query(...args: unknown[]): Promise<{ rows: unknown[] }>;
+}
+
+/** The connection a drizzle transaction runs on (drizzle keeps it on its session, outside its typed API). */
+function connectionOf(tx: Tx): QueryableClient {
+  const client = (tx as unknown as { session?: { client?: Partial<QueryableClient> } }).session?.client;
+  if (typeof client?.query !== 'function') throw new Error('drizzle transaction without a client: has drizzle-orm changed its session layout?');
+  return client as QueryableClient;
 }
 
 export function createDatabase(options: {
@@ -53,6 +85,14 @@ export function createDatabase(options: {
 }): Database {
   const { drizzle } = options;
   let closing: Promise<void> | undefined;
+  const runRaw = async <R>(tx: Tx, statement: RawStatement, params: readonly unknown[] = []): Promise<R[]> => {
+    const client = connectionOf(tx);
+    const result =
+      options.driver === 'postgres'
+        ? await client.query({ name: statement.name, text: statement.text, values: params })
+        : await client.query(statement.text, params);
+    return result.rows as R[];
+  };
   const transaction = <T>(work: (tx: Tx) => Promise<T>) =>
     drizzle.transaction(async (tx) => {
       await options.beginTransaction?.(tx);
@@ -71,7 +111,10 @@ export function createDatabase(options: {
     async withPlatform(work) {
       return transaction(async (tx) => {
         await setContext(tx, { platform: true, tenantId: '' });
-        return work(tx, { enterTenant: (tenantId) => setContext(tx, { platform: true, tenantId: tenantIdSchema.parse(tenantId) }) });
+        return work(tx, {
+          enterTenant: (tenantId) => setContext(tx, { platform: true, tenantId: tenantIdSchema.parse(tenantId) }),
+          query: (statement, params) => runRaw(tx, statement, params),
+        });
       });
     },
     async ping() {

@@ -1,9 +1,10 @@
 import type { Logger } from 'pino';
-import { createGatewayDirectory, createLocalDiskFileStore, createSecretBox, systemClock, type Clock, type FileStore, type GatewayDirectory, type SecretBox } from '@relais/core';
+import { createGatewayDirectory, createLocalDiskFileStore, createSecretBox, systemClock, type Clock, type FileStore, type GatewayDirectory, type RouterClient, type SecretBox } from '@relais/core';
 import { openDatabase, type Database } from '@relais/db';
 import { buildJobDefinitions, createJobRunner, JOB_SCHEDULES, type JobRunner } from '@relais/workers';
 import { resolveAppKey } from './app-key.js';
 import type { Config } from './config.js';
+import { createRouterClient } from './router-client.js';
 
 /** Everything the transports (HTTP, CLI, workers) are wired with. Built once per process. */
 export interface Services {
@@ -15,6 +16,7 @@ export interface Services {
   secrets: SecretBox;
   gateways: GatewayDirectory;
   fileStore: FileStore;
+  routerClient: RouterClient;
   close(): Promise<void>;
 }
 
@@ -29,10 +31,11 @@ export async function createServices(
   const clock = systemClock;
   const gateways = createGatewayDirectory({ db, secrets, platform: config.campay });
   const fileStore = createLocalDiskFileStore(config.filesDir);
+  const routerClient = createRouterClient();
   let jobs: JobRunner | undefined;
   try {
     jobs = createJobRunner({
-      definitions: buildJobDefinitions({ db, gateways, clock, fileStore, logger: logger.child({ component: 'jobs' }) }),
+      definitions: buildJobDefinitions({ db, gateways, clock, fileStore, secrets, routerClient, logger: logger.child({ component: 'jobs' }) }),
       redisUrl: config.redisUrl,
       queuePrefix: config.queuePrefix,
       logger: logger.child({ component: 'jobs' }),
@@ -57,6 +60,7 @@ export async function createServices(
     secrets,
     gateways,
     fileStore,
+    routerClient,
     async close() {
       // Running jobs finish first: they may still need the database.
       try {

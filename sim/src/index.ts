@@ -11,3 +11,12 @@ export {
 export type { CampaySimulatorFaults } from './campay/campay-sim-schemas.js';
 export type { CallbackDelivery } from './campay/callback-dispatcher.js';
 export { signHs256Jwt } from './campay/hs256-jwt.js';
+export {
+  startRouterOsSimulator,
+  type RouterOsSimulator,
+  type ReceivedCommand,
+  type SeedSessionsOptions,
+} from './routeros/routeros-simulator.js';
+export type { RouterOsSimulatorFaults, RouterOsSimulatorOptions } from './routeros/routeros-sim-schemas.js';
+export type { SimActiveSession, SimCookie, SimHotspotServer, SimHotspotUser, SimUserProfile, LoginOptions, NewSimUser } from './routeros/hotspot-state.js';
+export { encodeLength as encodeRouterOsLength, encodeSentence as encodeRouterOsSentence, SentenceReader as RouterOsSentenceReader } from './routeros/routeros-wire.js';

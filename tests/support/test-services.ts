@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { createGatewayDirectory, createLocalDiskFileStore, createSecretBox, systemClock, type Clock, type PlatformCampayApp } from '@relais/core';
+import { createGatewayDirectory, createLocalDiskFileStore, createRouterOsClient, createSecretBox, systemClock, type Clock, type PlatformCampayApp } from '@relais/core';
 import { buildJobDefinitions, createJobRunner } from '@relais/workers';
 import { loadConfig } from '../../server/src/config.js';
 import type { Services } from '../../server/src/services.js';
@@ -24,7 +24,8 @@ export async function createTestServices(
   const gateways = createGatewayDirectory({ db: test.db, secrets, platform: options.campay, timeoutMs: 5_000 });
   const filesDir = await mkdtemp(join(tmpdir(), 'relais-files-'));
   const fileStore = createLocalDiskFileStore(filesDir);
-  const jobs = createJobRunner({ definitions: buildJobDefinitions({ db: test.db, gateways, clock, fileStore, logger }), logger });
+  const routerClient = createRouterOsClient();
+  const jobs = createJobRunner({ definitions: buildJobDefinitions({ db: test.db, gateways, clock, fileStore, secrets, routerClient, logger }), logger });
   if (options.startJobs !== false) await jobs.start();
   return {
     config: loadConfig({ FILES_DIR: filesDir }),
@@ -35,6 +36,7 @@ export async function createTestServices(
     secrets,
     gateways,
     fileStore,
+    routerClient,
     async close() {
       await jobs.close();
       await test.drop();

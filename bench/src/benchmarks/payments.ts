@@ -23,6 +23,7 @@ import pino from 'pino';
 import {
   createGatewayDirectory,
   createLocalDiskFileStore,
+  createRouterOsClient,
   createSecretBox,
   createTenant,
   ledgerTrialBalance,
@@ -268,7 +269,8 @@ export async function run(): Promise<void> {
       platform: { baseUrl: sim.url, credentials: { kind: 'login', username: sim.credentials.username, password: sim.credentials.password }, webhookKey: sim.webhookKey },
     });
     const fileStore = createLocalDiskFileStore(filesDir);
-    const definitions = instrumentedDefinitions(buildJobDefinitions({ db, gateways, clock: systemClock, fileStore, logger }), signals.committed);
+    const routerClient = createRouterOsClient();
+    const definitions = instrumentedDefinitions(buildJobDefinitions({ db, gateways, clock: systemClock, fileStore, secrets, routerClient, logger }), signals.committed);
     jobs = createJobRunner({ definitions, logger, redisUrl, queuePrefix });
     const services: Services = {
       config: loadConfig({ FILES_DIR: filesDir }),
@@ -277,6 +279,7 @@ export async function run(): Promise<void> {
       db,
       jobs,
       secrets,
+      routerClient,
       gateways,
       fileStore,
       close: async () => {},

@@ -1,12 +1,14 @@
-import { and, eq, isNull, ne, or, sql } from 'drizzle-orm';
-import { paymentAttempts, payments, paymentWebhookEvents, tenants, tickets, type Database, type PlatformContext, type Tx } from '@relais/db';
-import { recordCollectedPayment } from '../billing/ledger/record-collected-payment.js';
+import { and, eq, isNull, ne, sql } from 'drizzle-orm';
+import { paymentAttempts, payments, paymentWebhookEvents, tenants, tickets, type Database, type PlatformContext, type RawStatement, type Tx } from '@relais/db';
+import { journalEntryRows } from '../billing/ledger/post-journal-entry.js';
+import { collectedPaymentEntry, recordCollectedPayment } from '../billing/ledger/record-collected-payment.js';
 import { settleSubscriptionInvoice } from '../billing/subscriptions/settle-subscription-invoice.js';
 import { AppError } from '../shared/app-error.js';
 import { writeToOutbox } from '../shared/outbox.js';
 import type { Clock } from '../shared/ports/clock.js';
 import type { GatewayTransaction } from '../shared/ports/payment-gateway.js';
 import type { GatewayDirectory } from './gateway-directory.js';
+import { createGroupCommit, groupCommitPer } from './group-commit.js';
 import { MAX_PAYMENT_ATTEMPTS_PER_TICKET } from './start-ticket-payment.js';
 
 export type ConfirmOutcome =
@@ -66,31 +68,253 @@ export async function confirmPayment(
     return 'mismatch';
   }
 
-  return deps.db.withPlatform(async (tx, platform) => {
-    const [locked] = await tx.select().from(payments).where(eq(payments.id, payment.id)).for('update');
-    const current = locked!;
-    if (!current.gatewayReference) {
-      await tx.update(payments).set({ gatewayReference: reference }).where(eq(payments.id, current.id));
+  return settlementsOf(deps.db).submit({ paymentId: payment.id, tenantId: payment.tenantId, reference, transaction, now });
+}
+
+/** One payment to settle from the gateway's word, as confirmPayment read it. */
+interface Settlement {
+  paymentId: string;
+  /** Batches are formed per tenant, so that parallel ones never wait on each other's tickets. */
+  tenantId: string | null;
+  reference: string;
+  transaction: GatewayTransaction;
+  now: Date;
+}
+
+const MAX_SETTLEMENTS_PER_TRANSACTION = 64;
+/**
+ * Parallel settlement transactions per process: each tenant in a batch costs three round trips
+ * (enter it, lock tickets, pay attempts), so one batch over many tenants is slow; several
+ * smaller ones over disjoint tenants finish sooner.
+ */
+const CONCURRENT_SETTLEMENTS = Number(process.env.X_SETTLE ?? 4);
+
+const settlementsOf = groupCommitPer((db: Database) =>
+  createGroupCommit<Settlement, ConfirmOutcome>({
+    maxBatch: MAX_SETTLEMENTS_PER_TRANSACTION,
+    maxConcurrentFlushes: CONCURRENT_SETTLEMENTS,
+    partitionOf: (settlement) => settlement.tenantId ?? '',
+    flush: (settlements) => db.withPlatform((tx, platform) => settleAll(tx, platform, settlements)),
+  }),
+);
+
+/** Locks the payments (in id order, so that concurrent batches cannot deadlock) with their tenant's terms. */
+const LOCK_PAYMENTS: RawStatement = {
+  name: 'confirm_lock_payments',
+  text: `SELECT p.*, t.billing_mode, t.commission_rate_bps
+FROM payments p LEFT JOIN tenants t ON t.id = p.tenant_id
+WHERE p.id = ANY($1::uuid[])
+ORDER BY p.id
+FOR UPDATE OF p`,
+};
+
+/**
+ * Everything a tenant's first successes change, in one statement (tenant entered, platform on):
+ * attempts paid, "ticket.paid" for each ticket no other attempt has paid, payments successful,
+ * ledger lines, webhook events processed. Two attempts of one ticket, in this batch or in
+ * concurrent transactions, cannot both write "ticket.paid": its key is unique per ticket, and a
+ * concurrent insert of the same key waits for the other transaction and then writes nothing —
+ * the attempt that got no message is refunded (docs/decisions/009). Tickets are inserted in
+ * ticket order, so two transactions wait for each other's keys in one order (no deadlock).
+ */
+const FULFIL_FOR_TENANT: RawStatement = {
+  name: 'confirm_fulfil_for_tenant',
+  text: `WITH input AS (
+  SELECT * FROM jsonb_to_recordset($2::jsonb)
+    AS x(payment_id uuid, attempt_id uuid, operator text, completed_at timestamptz, gateway_app_id text, gateway_reference text, event jsonb)
+), attempts AS (
+  UPDATE payment_attempts a
+  SET status = 'successful', failure_reason = NULL, completed_at = i.completed_at, updated_at = i.completed_at
+  FROM input i
+  WHERE a.tenant_id = $1::uuid AND a.id = i.attempt_id
+  RETURNING a.id AS attempt_id, a.ticket_id
+), paid_before AS (
+  SELECT DISTINCT o.ticket_id FROM payment_attempts o JOIN attempts a ON o.ticket_id = a.ticket_id AND o.id <> a.attempt_id
+  WHERE o.tenant_id = $1::uuid AND o.status = 'successful'
+), ticket_paid AS (
+  INSERT INTO outbox (tenant_id, topic, dedupe_key, payload)
+  SELECT $1::uuid, 'ticket.paid', 'ticket-paid:' || a.ticket_id, jsonb_build_object('ticketId', a.ticket_id) || i.event || '{"late": false}'
+  FROM attempts a JOIN input i ON i.attempt_id = a.attempt_id
+  WHERE a.ticket_id NOT IN (SELECT ticket_id FROM paid_before)
+  ORDER BY a.ticket_id, a.attempt_id
+  ON CONFLICT (tenant_id, dedupe_key) DO NOTHING
+  RETURNING (payload->>'attemptId')::uuid AS attempt_id
+), payments_paid AS (
+  UPDATE payments p
+  SET status = 'successful', operator = coalesce(i.operator, p.operator), failure_reason = NULL, completed_at = i.completed_at, updated_at = i.completed_at
+  FROM input i
+  WHERE p.id = i.payment_id
+  RETURNING p.id
+), ledger AS (
+  INSERT INTO payment_splits (journal_id, payment_id, account, tenant_id, amount_xaf, description)
+  SELECT l."journalId", l."paymentId", l.account, l."tenantId", l."amountXaf", l.description
+  FROM jsonb_to_recordset($3::jsonb) AS l("journalId" uuid, "paymentId" uuid, account text, "tenantId" uuid, "amountXaf" bigint, description text)
+  RETURNING id
+), events AS (
+  UPDATE payment_webhook_events e
+  SET processed_at = i.completed_at,
+      outcome = CASE WHEN i.attempt_id IN (SELECT attempt_id FROM ticket_paid) THEN 'fulfilled' ELSE 'duplicate_success_refund_required' END
+  FROM input i
+  WHERE e.gateway_app_id = i.gateway_app_id AND e.gateway_reference = i.gateway_reference AND e.processed_at IS NULL
+  RETURNING e.id
+)
+SELECT a.attempt_id, a.ticket_id, a.attempt_id IN (SELECT attempt_id FROM ticket_paid) AS ticket_paid,
+  (SELECT count(*) FROM payments_paid)::int AS payments_paid, (SELECT count(*) FROM ledger)::int AS ledger_lines
+FROM attempts a`,
+};
+
+const X_LOCK_TICKETS: RawStatement = {
+  name: 'x_lock_tickets',
+  text: `SELECT a.id AS attempt_id, a.ticket_id
+FROM payment_attempts a JOIN tickets t ON t.tenant_id = a.tenant_id AND t.id = a.ticket_id
+WHERE a.tenant_id = $1::uuid AND a.id = ANY($2::uuid[])
+ORDER BY t.id
+FOR UPDATE OF t`,
+};
+
+/** Marks the events of payments that were already successful. */
+const MARK_EVENTS: RawStatement = {
+  name: 'confirm_mark_events',
+  text: `UPDATE payment_webhook_events e
+SET processed_at = x.processed_at, outcome = x.outcome
+FROM jsonb_to_recordset($1::jsonb) AS x(gateway_app_id text, gateway_reference text, outcome text, processed_at timestamptz)
+WHERE e.gateway_app_id = x.gateway_app_id AND e.gateway_reference = x.gateway_reference AND e.processed_at IS NULL`,
+};
+
+type LockedPayment = PaymentRecord & { billing_mode: 'subscription' | 'commission' | null; commission_rate_bps: number | null };
+
+/** A first success of a pending customer payment: the common case, settled with set-based statements. */
+interface Fulfilment {
+  index: number;
+  settlement: Settlement;
+  payment: PaymentRow;
+  tenantId: string;
+  attemptId: string;
+  terms: { billingMode: 'subscription' | 'commission'; commissionRateBps: number };
+}
+
+/**
+ * Settles a batch in the caller's transaction with the same rules, and the same result per
+ * item, as settling each alone in turn. First successes of pending customer payments (nearly all
+ * confirmations) take one statement to lock all the payments, then two per tenant (enter it,
+ * fulfil). Everything else — repeats of a payment within the batch, failures, expiries, late
+ * successes, subscriptions — is then settled one by one by settleOne, after the fast part has
+ * been written, so that it sees it.
+ */
+async function settleAll(tx: Tx, platform: PlatformContext, settlements: readonly Settlement[]): Promise<ConfirmOutcome[]> {
+  const outcomes: ConfirmOutcome[] = new Array<ConfirmOutcome>(settlements.length);
+  const ids = [...new Set(settlements.map((settlement) => settlement.paymentId))];
+  const locked = new Map((await platform.query<LockedPayment>(LOCK_PAYMENTS, [ids])).map((row) => [row.id, row]));
+
+  const oneByOne: number[] = [];
+  const fulfilments: Fulfilment[] = [];
+  const alreadyFulfilled: number[] = [];
+  const seen = new Set<string>();
+  settlements.forEach((settlement, index) => {
+    const row = locked.get(settlement.paymentId);
+    const first = !seen.has(settlement.paymentId);
+    seen.add(settlement.paymentId);
+    if (!row || !first || settlement.transaction.status !== 'SUCCESSFUL' || !row.gateway_reference) return void oneByOne.push(index);
+    const payment = paymentFromRecord(row);
+    if (payment.status === 'successful') return void alreadyFulfilled.push(index);
+    if (payment.kind !== 'customer_payment' || payment.status !== 'pending' || !payment.tenantId || !payment.attemptId || !row.billing_mode || row.commission_rate_bps === null) {
+      return void oneByOne.push(index);
     }
-    let outcome: ConfirmOutcome;
-    switch (transaction.status) {
-      case 'SUCCESSFUL':
-        outcome = current.status === 'successful' ? 'already_fulfilled' : await fulfil(tx, platform, current, transaction, now);
-        break;
-      case 'FAILED':
-        outcome = current.status === 'pending' || current.status === 'expired' ? await settleUnpaid(tx, platform, current, 'failed', now) : 'ignored';
-        break;
-      default:
-        outcome =
-          current.status !== 'pending'
-            ? 'ignored'
-            : now >= current.expiresAt
-              ? await settleUnpaid(tx, platform, current, 'expired', now)
-              : await postponeCheck(tx, current, now);
-    }
-    await markEvents(tx, current.gatewayAppId, reference, outcome, now);
-    return outcome;
+    fulfilments.push({
+      index,
+      settlement,
+      payment,
+      tenantId: payment.tenantId,
+      attemptId: payment.attemptId,
+      terms: { billingMode: row.billing_mode, commissionRateBps: row.commission_rate_bps },
+    });
   });
+
+  for (const { index, outcome } of await fulfilForTenants(tx, platform, fulfilments)) outcomes[index] = outcome;
+  if (alreadyFulfilled.length > 0) {
+    const events = alreadyFulfilled.map((index) => ({
+      gateway_app_id: locked.get(settlements[index]!.paymentId)!.gateway_app_id,
+      gateway_reference: settlements[index]!.reference,
+      outcome: 'already_fulfilled',
+      processed_at: settlements[index]!.now,
+    }));
+    await platform.query(MARK_EVENTS, [JSON.stringify(events)]);
+    for (const index of alreadyFulfilled) outcomes[index] = 'already_fulfilled';
+  }
+  for (const index of oneByOne.sort((a, b) => a - b)) outcomes[index] = await settleOne(tx, platform, settlements[index]!);
+  return outcomes;
+}
+
+/** The fast fulfilments, tenant by tenant in id order (one global order for the outbox keys they take). */
+async function fulfilForTenants(tx: Tx, platform: PlatformContext, fulfilments: readonly Fulfilment[]) {
+  const settled: { index: number; outcome: ConfirmOutcome }[] = [];
+  const refunds: { fulfilment: Fulfilment; event: Record<string, unknown> }[] = [];
+  const byTenant = new Map<string, Fulfilment[]>();
+  for (const fulfilment of fulfilments) byTenant.set(fulfilment.tenantId, [...(byTenant.get(fulfilment.tenantId) ?? []), fulfilment]);
+  for (const tenantId of [...byTenant.keys()].sort()) {
+    const group = byTenant.get(tenantId)!;
+    const splits = group.map(({ payment, terms }) => collectedPaymentEntry({ id: payment.id, tenantId, amountXaf: payment.amountXaf, ...terms }));
+    const input = group.map(({ payment, attemptId, settlement }, i) => ({
+      payment_id: payment.id,
+      attempt_id: attemptId,
+      operator: settlement.transaction.operator ?? null,
+      completed_at: settlement.now,
+      gateway_app_id: payment.gatewayAppId,
+      gateway_reference: settlement.reference,
+      event: { attemptId, paymentId: payment.id, amountXaf: payment.amountXaf, ...splits[i]!.split },
+    }));
+    const ledgerRows = splits.flatMap(({ entry }) => journalEntryRows(entry).rows);
+    await platform.enterTenant(tenantId);
+    if (process.env.X_LOCK === '1') await platform.query(X_LOCK_TICKETS, [tenantId, group.map((f) => f.attemptId)]);
+    const rows = await platform.query<{ attempt_id: string; ticket_id: string; ticket_paid: boolean; payments_paid: number; ledger_lines: number }>(FULFIL_FOR_TENANT, [
+      tenantId,
+      JSON.stringify(input),
+      JSON.stringify(ledgerRows),
+    ]);
+    const paidAttempts = new Map(rows.map((row) => [row.attempt_id, row]));
+    const counts = rows[0];
+    if (paidAttempts.size !== group.length || counts?.payments_paid !== group.length || counts.ledger_lines !== ledgerRows.length) {
+      throw new AppError('INTERNAL', `fulfilment of ${group.length} payments changed ${paidAttempts.size} attempts, ${counts?.payments_paid ?? 0} payments, ${counts?.ledger_lines ?? 0}/${ledgerRows.length} ledger lines`);
+    }
+    group.forEach((fulfilment, i) => {
+      const row = paidAttempts.get(fulfilment.attemptId)!;
+      settled.push({ index: fulfilment.index, outcome: row.ticket_paid ? 'fulfilled' : 'duplicate_success_refund_required' });
+      if (!row.ticket_paid) refunds.push({ fulfilment, event: { ticketId: row.ticket_id, ...input[i]!.event } });
+    });
+    // The ticket was already paid by another attempt: keep the money on the books and refund it.
+    for (const { fulfilment, event } of refunds.splice(0)) {
+      await writeToOutbox(tx, tenantId, { topic: 'payment.refund_required', dedupeKey: `payment-refund:${fulfilment.payment.id}`, payload: { ...event, phone: fulfilment.payment.phone } });
+    }
+  }
+  return settled;
+}
+
+/** Settles one payment with every rule, in the caller's transaction (the payment row locked first). */
+async function settleOne(tx: Tx, platform: PlatformContext, settlement: Settlement): Promise<ConfirmOutcome> {
+  const { reference, transaction, now } = settlement;
+  const [locked] = await tx.select().from(payments).where(eq(payments.id, settlement.paymentId)).for('update');
+  const current = locked!;
+  if (!current.gatewayReference) {
+    await tx.update(payments).set({ gatewayReference: reference }).where(eq(payments.id, current.id));
+  }
+  let outcome: ConfirmOutcome;
+  switch (transaction.status) {
+    case 'SUCCESSFUL':
+      outcome = current.status === 'successful' ? 'already_fulfilled' : await fulfil(tx, platform, current, transaction, now);
+      break;
+    case 'FAILED':
+      outcome = current.status === 'pending' || current.status === 'expired' ? await settleUnpaid(tx, platform, current, 'failed', now) : 'ignored';
+      break;
+    default:
+      outcome =
+        current.status !== 'pending'
+          ? 'ignored'
+          : now >= current.expiresAt
+            ? await settleUnpaid(tx, platform, current, 'expired', now)
+            : await postponeCheck(tx, current, now);
+  }
+  await markEvents(tx, current.gatewayAppId, reference, outcome, now);
+  return outcome;
 }
 
 /** Expires a pending payment the gateway never acknowledged (no reference to poll). */
@@ -103,21 +327,100 @@ export async function expireUnansweredPayment(deps: { db: Database; clock: Clock
   });
 }
 
-async function findPayment(
-  db: Database,
-  options: { gatewayAppId: string; gatewayReference?: string; externalReference?: string; paymentId?: string },
-): Promise<PaymentRow | undefined> {
-  return db.withPlatform(async (tx) => {
-    const conditions = [
-      options.paymentId ? eq(payments.id, options.paymentId) : undefined,
-      options.gatewayReference ? and(eq(payments.gatewayAppId, options.gatewayAppId), eq(payments.gatewayReference, options.gatewayReference)) : undefined,
-      // A callback for a collect whose answer we never received still names our reference.
-      options.externalReference ? and(eq(payments.gatewayAppId, options.gatewayAppId), eq(payments.externalReference, options.externalReference)) : undefined,
-    ].filter((condition) => condition !== undefined);
-    if (conditions.length === 0) return undefined;
-    const [row] = await tx.select().from(payments).where(or(...conditions)).limit(1);
-    return row;
-  });
+type PaymentLookup = { gatewayAppId: string; gatewayReference?: string; externalReference?: string; paymentId?: string };
+
+/** Any of the given keys finds the payment; one statement answers many lookups (one row per `i`). */
+const FIND_PAYMENTS: RawStatement = {
+  name: 'confirm_find_payments',
+  text: `SELECT q.i, p.*
+FROM jsonb_to_recordset($1::jsonb) AS q(i int, payment_id uuid, gateway_app_id text, gateway_reference text, external_reference text)
+CROSS JOIN LATERAL (
+  SELECT * FROM payments p
+  WHERE p.id = q.payment_id
+     OR (p.gateway_app_id = q.gateway_app_id AND p.gateway_reference = q.gateway_reference)
+     -- A callback for a collect whose answer we never received still names our reference.
+     OR (p.gateway_app_id = q.gateway_app_id AND p.external_reference = q.external_reference)
+  LIMIT 1
+) p`,
+};
+const MAX_LOOKUPS_PER_QUERY = 256;
+const CONCURRENT_LOOKUPS = 2;
+
+const lookupsOf = groupCommitPer((db: Database) =>
+  createGroupCommit<PaymentLookup, PaymentRow | undefined>({
+    maxBatch: MAX_LOOKUPS_PER_QUERY,
+    maxConcurrentFlushes: CONCURRENT_LOOKUPS,
+    async flush(lookups) {
+      const keys = lookups.map((lookup, i) => ({
+        i,
+        payment_id: lookup.paymentId ?? null,
+        gateway_app_id: lookup.gatewayAppId,
+        gateway_reference: lookup.gatewayReference ?? null,
+        external_reference: lookup.externalReference ?? null,
+      }));
+      const rows = await db.withPlatform((_tx, platform) => platform.query<PaymentRecord & { i: number }>(FIND_PAYMENTS, [JSON.stringify(keys)]));
+      const found = new Map(rows.map((row) => [row.i, paymentFromRecord(row)]));
+      return lookups.map((_lookup, i) => found.get(i));
+    },
+  }),
+);
+
+async function findPayment(db: Database, options: PaymentLookup): Promise<PaymentRow | undefined> {
+  if (!options.paymentId && !options.gatewayReference && !options.externalReference) return undefined;
+  return lookupsOf(db).submit(options);
+}
+
+/** A payments row as a raw statement returns it (snake_case; bigint as text on node-postgres). */
+interface PaymentRecord {
+  id: string;
+  tenant_id: string | null;
+  kind: PaymentRow['kind'];
+  gateway: string;
+  gateway_app_id: string;
+  external_reference: string;
+  gateway_reference: string | null;
+  attempt_id: string | null;
+  invoice_id: string | null;
+  phone: string;
+  amount_xaf: string | number | bigint;
+  currency: string;
+  operator: string | null;
+  ussd_code: string | null;
+  status: PaymentRow['status'];
+  failure_reason: string | null;
+  expires_at: Date;
+  next_check_at: Date;
+  check_count: number;
+  completed_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+function paymentFromRecord(record: PaymentRecord): PaymentRow {
+  return {
+    id: record.id,
+    tenantId: record.tenant_id,
+    kind: record.kind,
+    gateway: record.gateway,
+    gatewayAppId: record.gateway_app_id,
+    externalReference: record.external_reference,
+    gatewayReference: record.gateway_reference,
+    attemptId: record.attempt_id,
+    invoiceId: record.invoice_id,
+    phone: record.phone,
+    amountXaf: Number(record.amount_xaf),
+    currency: record.currency,
+    operator: record.operator,
+    ussdCode: record.ussd_code,
+    status: record.status,
+    failureReason: record.failure_reason,
+    expiresAt: record.expires_at,
+    nextCheckAt: record.next_check_at,
+    checkCount: record.check_count,
+    completedAt: record.completed_at,
+    createdAt: record.created_at,
+    updatedAt: record.updated_at,
+  };
 }
 
 function matches(payment: PaymentRow, transaction: GatewayTransaction): boolean {

@@ -13,6 +13,7 @@ import { generateOneTimePassword, hashPassword } from '../auth/password.js';
 import { AppError } from '../shared/app-error.js';
 import type { Clock } from '../shared/ports/clock.js';
 import { SLUG_PATTERN, slugify } from './slug.js';
+import { parseInput } from '../shared/parse-input.js';
 
 export const SUBSCRIPTION_PLANS = ['starter', 'business', 'enterprise'] as const;
 
@@ -49,12 +50,7 @@ function addOneMonth(date: Date): Date {
  * afterwards or nothing does. The admin's one-time password is returned once, never stored.
  */
 export async function createTenant(deps: { db: Database; clock: Clock }, options: CreateTenantInput): Promise<CreatedTenant> {
-  const parsed = createTenantInput.safeParse(options);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new AppError('VALIDATION_FAILED', `${issue.path.join('.') || 'input'}: ${issue.message}`);
-  }
-  const input = parsed.data;
+  const input = parseInput(createTenantInput, options);
   const slug = input.slug ?? slugify(input.name);
   if (!SLUG_PATTERN.test(slug)) {
     throw new AppError('VALIDATION_FAILED', `slug: cannot derive one from "${input.name}"; pass --slug`);

@@ -6,6 +6,7 @@
 import { sql } from 'drizzle-orm';
 import {
   bigint,
+  bigserial,
   boolean,
   check,
   foreignKey,
@@ -242,6 +243,45 @@ export const conversations = pgTable(
   ],
 );
 
+export const CONVERSATION_MESSAGE_STATUSES = ['received', 'pending', 'sending', 'sent', 'delivered', 'read', 'failed', 'dead'] as const;
+
+/**
+ * Every message of a conversation, both ways. Inbound rows are deduplicated by the provider's
+ * message id; outbound rows are the delivery queue (status, attempts, next attempt) and what the
+ * web chat polls (`seq` is the cursor).
+ */
+export const conversationMessages = pgTable(
+  'conversation_messages',
+  {
+    tenantId: tenantId(),
+    id: id(),
+    /** Ordering and polling cursor, increasing across the table. */
+    seq: bigserial('seq', { mode: 'number' }).notNull(),
+    conversationId: uuid('conversation_id').notNull(),
+    channelAccountId: uuid('channel_account_id').notNull(),
+    direction: text('direction', { enum: ['inbound', 'outbound'] }).notNull(),
+    /** Provider's id: inbound dedupe key; for outbound, the id the provider gave on sending. */
+    providerMessageId: text('provider_message_id'),
+    /** What was said, channel-neutral: text, choices, image reference, caption. */
+    body: jsonb('body').notNull(),
+    status: text('status', { enum: CONVERSATION_MESSAGE_STATUSES }).notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: at('next_attempt_at'),
+    lastError: text('last_error'),
+    sentAt: at('sent_at'),
+    deliveredAt: at('delivered_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    ...tenantKeys(t),
+    index('conversation_messages_conversation_idx').on(t.tenantId, t.conversationId, t.seq),
+    uniqueIndex('conversation_messages_provider_key').on(t.tenantId, t.channelAccountId, t.direction, t.providerMessageId),
+    index('conversation_messages_delivery_idx').on(t.tenantId, t.status, t.nextAttemptAt),
+    foreignKey({ columns: [t.tenantId, t.conversationId], foreignColumns: [conversations.tenantId, conversations.id] }),
+    foreignKey({ columns: [t.tenantId, t.channelAccountId], foreignColumns: [channelAccounts.tenantId, channelAccounts.id] }),
+  ],
+);
+
 export const tickets = pgTable(
   'tickets',
   {
@@ -419,6 +459,8 @@ export const wifiVouchers = pgTable(
     uniqueIndex('wifi_vouchers_username_key').on(t.tenantId, t.username),
     uniqueIndex('wifi_vouchers_ticket_key').on(t.tenantId, t.ticketId),
     index('wifi_vouchers_stock_idx').on(t.tenantId, t.packageId, t.status),
+    // Claims take the oldest available voucher of a package: read in order, no sort of the stock.
+    index('wifi_vouchers_claim_order_idx').on(t.tenantId, t.packageId, t.createdAt, t.id).where(sql`${t.status} = 'available'`),
     // The sync enforces our own expiry: active vouchers past expires_at.
     index('wifi_vouchers_expiry_idx').on(t.tenantId, t.status, t.expiresAt),
     foreignKey({ columns: [t.tenantId, t.packageId], foreignColumns: [wifiPackages.tenantId, wifiPackages.id] }),

@@ -6,11 +6,19 @@ import { invoicesDownloadCommand, invoicesDownloadUsage } from './commands/invoi
 import { invoicesIssueStatementsCommand, invoicesIssueStatementsUsage } from './commands/invoices-issue-statements.js';
 import { invoicesListCommand, invoicesListUsage } from './commands/invoices-list.js';
 import { migrateCommand, migrateUsage } from './commands/migrate.js';
+import { packageCreateCommand, packageCreateUsage } from './commands/package-create.js';
+import { packageListCommand, packageListUsage } from './commands/package-list.js';
+import { voucherGenerateCommand, voucherGenerateUsage } from './commands/voucher-generate.js';
+import { voucherPrintCommand, voucherPrintUsage } from './commands/voucher-print.js';
+import { mikrotikSyncAllCommand, mikrotikSyncAllUsage } from './commands/mikrotik-sync-all.js';
+import { routerAddCommand, routerAddUsage } from './commands/router-add.js';
+import { routerTestCommand, routerTestUsage } from './commands/router-test.js';
 import { serveCommand, serveUsage } from './commands/serve.js';
 import { simCommand, simUsage } from './commands/sim-campay.js';
 import { subscriptionsCheckRenewalsCommand, subscriptionsCheckRenewalsUsage } from './commands/subscriptions-check-renewals.js';
 import { tenantCreateCommand, tenantCreateUsage } from './commands/tenant-create.js';
 import { tenantListCommand, tenantListUsage } from './commands/tenant-list.js';
+import { wifiImportCommand, wifiImportSummary, wifiImportUsage } from './commands/wifi-import.js';
 import { workerCommand, workerUsage } from './commands/worker.js';
 import { processOutput, UsageError, type CliOutput } from './output.js';
 
@@ -27,7 +35,15 @@ const COMMANDS: Record<string, { run: Command; usage: string; summary: string; w
   'invoices:issue-statements': { run: invoicesIssueStatementsCommand, usage: invoicesIssueStatementsUsage, summary: "issue resellers' monthly commission statements now (default: last month in Douala)" },
   'invoices:list': { run: invoicesListCommand, usage: invoicesListUsage, summary: 'list the newest invoices and commission statements' },
   'invoices:download': { run: invoicesDownloadCommand, usage: invoicesDownloadUsage, summary: 'write the PDF of an invoice or commission statement to a file' },
-  sim: { run: simCommand, usage: simUsage, summary: 'run a protocol simulator (campay) for demos and manual tests; needs no database', withoutConfig: true },
+  'router:add': { run: routerAddCommand, usage: routerAddUsage, summary: "register a reseller's MikroTik router (password encrypted) and test the connection" },
+  'router:test': { run: routerTestCommand, usage: routerTestUsage, summary: "test a router's API connection and show its hotspot servers and profiles" },
+  'mikrotik:sync-all': { run: mikrotikSyncAllCommand, usage: mikrotikSyncAllUsage, summary: 'sync routers now: active sessions, voucher activation and expiry' },
+  'package:create': { run: packageCreateCommand, usage: packageCreateUsage, summary: 'create a WiFi package (price, validity, limits, MikroTik profile, routers, stock alerts)' },
+  'package:list': { run: packageListCommand, usage: packageListUsage, summary: "list a reseller's WiFi packages with their stock" },
+  'voucher:generate': { run: voucherGenerateCommand, usage: voucherGenerateUsage, summary: "generate random voucher codes for a package and push them to the package's router" },
+  'voucher:print': { run: voucherPrintCommand, usage: voucherPrintUsage, summary: 'write a printable A4 PDF of voucher cards with QR codes (36 a page)' },
+  'wifi:import': { run: wifiImportCommand, usage: wifiImportUsage, summary: wifiImportSummary },
+  sim: { run: simCommand, usage: simUsage, summary: 'run a protocol simulator (campay, routeros) for demos and manual tests; needs no database', withoutConfig: true },
 };
 
 function help(): string {
@@ -46,6 +62,10 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
   if (!command) {
     output.err(`relais: unknown command "${name}"\n\n${help()}`);
     return 2;
+  }
+  if (args.includes('--help') || args.includes('-h')) {
+    output.out(`usage: ${command.usage}\n\n${command.summary}`);
+    return 0;
   }
   try {
     await command.run(args, loadConfig(command.withoutConfig ? {} : env), output);

@@ -13,3 +13,9 @@ export const processOutput: CliOutput = {
 export class UsageError extends Error {
   override name = 'UsageError';
 }
+
+/** Prints rows under a header, columns padded to their widest cell. */
+export function printTable(output: CliOutput, header: string[], rows: string[][]): void {
+  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => (row[i] ?? '').length)));
+  for (const row of [header, ...rows]) output.out(row.map((cell, i) => (cell ?? '').padEnd(widths[i]!)).join('  ').trimEnd());
+}

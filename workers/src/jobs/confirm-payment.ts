@@ -14,7 +14,9 @@ export const confirmPaymentJob = (deps: JobDependencies) =>
     }),
     attempts: 6,
     backoff: { type: 'exponential', delayMs: 2_000 },
-    concurrency: 8,
+    // Confirmations mostly wait (CamPay's answer, the shared settlement transaction), and those
+    // running at once are settled together in one transaction: more of them, fewer commits.
+    concurrency: 32,
     async process(payload) {
       const outcome = await confirmPayment(deps, payload);
       deps.logger.info({ gatewayAppId: payload.gatewayAppId, gatewayReference: payload.gatewayReference, outcome }, 'payment confirmation');

@@ -7,6 +7,7 @@ import { ISSUE_COMMISSION_STATEMENTS_CRON, ISSUE_COMMISSION_STATEMENTS_JOB, ISSU
 import type { JobDependencies } from './job-dependencies.js';
 import { RECONCILE_PAYMENTS_CRON, reconcilePaymentsJob } from './reconcile-payments.js';
 import { SETTLE_PAYOUTS_CRON, settlePayoutsJob } from './settle-payouts.js';
+import { SYNC_ROUTERS_CRON, SYNC_ROUTERS_JOB, syncRoutersJob } from './sync-routers.js';
 
 export type { JobDependencies } from './job-dependencies.js';
 
@@ -15,7 +16,7 @@ export type { JobDependencies } from './job-dependencies.js';
  * listed here, built with the process's dependencies.
  */
 export function buildJobDefinitions(deps: JobDependencies): JobDefinition<any>[] {
-  return [confirmPaymentJob(deps), reconcilePaymentsJob(deps), settlePayoutsJob(deps), checkSubscriptionRenewalsJob(deps), issueCommissionStatementsJob(deps), dispatchOutboxJob(deps)];
+  return [confirmPaymentJob(deps), reconcilePaymentsJob(deps), settlePayoutsJob(deps), checkSubscriptionRenewalsJob(deps), issueCommissionStatementsJob(deps), dispatchOutboxJob(deps), syncRoutersJob(deps)];
 }
 
 /** Recurring jobs, registered at boot (idempotent per scheduleId). */
@@ -24,5 +25,6 @@ export const JOB_SCHEDULES: readonly { name: string; cron: string; scheduleId: s
   { name: DISPATCH_OUTBOX_JOB, cron: DISPATCH_OUTBOX_CRON, scheduleId: 'outbox-dispatch' },
   { name: PAYOUT_JOBS.settleDue, cron: SETTLE_PAYOUTS_CRON, scheduleId: 'payouts-settle' },
   { name: CHECK_SUBSCRIPTION_RENEWALS_JOB, cron: CHECK_SUBSCRIPTION_RENEWALS_CRON, scheduleId: 'subscriptions-check-renewals', timezone: CHECK_SUBSCRIPTION_RENEWALS_TIMEZONE },
+  { name: SYNC_ROUTERS_JOB, cron: SYNC_ROUTERS_CRON, scheduleId: 'mikrotik-sync-routers' },
   { name: ISSUE_COMMISSION_STATEMENTS_JOB, cron: ISSUE_COMMISSION_STATEMENTS_CRON, scheduleId: 'invoices-issue-commission-statements', timezone: ISSUE_COMMISSION_STATEMENTS_TIMEZONE },
 ];

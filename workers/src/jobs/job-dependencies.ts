@@ -1,4 +1,4 @@
-import type { Clock, FileStore, GatewayDirectory } from '@relais/core';
+import type { Clock, FileStore, GatewayDirectory, RouterClient, SecretBox } from '@relais/core';
 import type { Database } from '@relais/db';
 import type { Logger } from 'pino';
 
@@ -10,4 +10,7 @@ export interface JobDependencies {
   /** Where generated files go (invoice PDFs). */
   fileStore: FileStore;
   logger: Logger;
+  /** Opens tenant secrets (router passwords). */
+  secrets: SecretBox;
+  routerClient: RouterClient;
 }

@@ -14,6 +14,7 @@ import {
 import { invoiceSummaryColumns, type InvoiceSummary } from './list-invoices.js';
 import { nextInvoiceNumber } from './next-invoice-number.js';
 import { renderInvoicePdf } from './render-invoice-pdf.js';
+import { parseInput } from '../../shared/parse-input.js';
 
 /** Invoices are dated, numbered by year and due in the platform's time zone. */
 export const INVOICE_TIME_ZONE = 'Africa/Douala';
@@ -102,12 +103,7 @@ export function invoicePdfKey(tenantId: string, number: string): string {
  * call, even a concurrent one, returns the invoice issued first, whatever its own lines say.
  */
 export async function issueInvoice(deps: IssueInvoiceDeps, options: IssueInvoiceInput): Promise<IssuedInvoice> {
-  const parsed = issueInvoiceInput.safeParse(options);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new AppError('VALIDATION_FAILED', `${issue.path.join('.') || 'input'}: ${issue.message}`);
-  }
-  const input = parsed.data;
+  const input = parseInput(issueInvoiceInput, options);
   const existing = await findIssued(deps.db, input);
   if (existing) return storePdfIfMissing(deps, { ...existing, created: false });
 

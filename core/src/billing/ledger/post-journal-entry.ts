@@ -22,6 +22,26 @@ export interface JournalEntry {
  * append-only (the runtime role cannot update or delete it): corrections are new entries.
  */
 export async function postJournalEntry(tx: Tx, entry: JournalEntry): Promise<string> {
+  const { journalId, rows } = journalEntryRows(entry);
+  await tx.insert(paymentSplits).values(rows);
+  return journalId;
+}
+
+/** A ledger row as inserted (the columns the database does not fill in). */
+export interface JournalRow {
+  journalId: string;
+  paymentId: string | undefined;
+  account: LedgerAccount;
+  tenantId: string | undefined;
+  amountXaf: number;
+  description: string;
+}
+
+/**
+ * Checks an entry (balanced, whole XAF, wallets named) and returns its rows under a new journal
+ * id, for callers that insert many entries in one statement.
+ */
+export function journalEntryRows(entry: JournalEntry): { journalId: string; rows: JournalRow[] } {
   const lines = entry.lines.filter((line) => line.amountXaf !== 0);
   if (lines.length < 2) throw new AppError('INTERNAL', `journal entry "${entry.description}" needs two non-zero lines`);
   for (const line of lines) {
@@ -34,8 +54,9 @@ export async function postJournalEntry(tx: Tx, entry: JournalEntry): Promise<str
   if (sum !== 0) throw new AppError('INTERNAL', `journal entry "${entry.description}" is unbalanced by ${sum} XAF`);
 
   const journalId = randomUUID();
-  await tx.insert(paymentSplits).values(
-    lines.map((line) => ({
+  return {
+    journalId,
+    rows: lines.map((line) => ({
       journalId,
       paymentId: entry.paymentId,
       account: line.account,
@@ -43,6 +64,5 @@ export async function postJournalEntry(tx: Tx, entry: JournalEntry): Promise<str
       amountXaf: line.amountXaf,
       description: entry.description,
     })),
-  );
-  return journalId;
+  };
 }

@@ -3,7 +3,7 @@ import { createLocalDiskFileStore, formatXaf, issueCommissionStatements, systemC
 import { openDatabase } from '@relais/db';
 import type { Config } from '../../config.js';
 import { safeErrorMessage } from '../../logger.js';
-import type { CliOutput } from '../output.js';
+import { printTable, type CliOutput } from '../output.js';
 
 export const invoicesIssueStatementsUsage = 'relais invoices:issue-statements [--month YYYY-MM] [--json]';
 
@@ -48,8 +48,7 @@ function printReport(report: CommissionStatementsReport, output: CliOutput): voi
     ...report.issued.map((s) => [s.slug, s.number, String(s.paymentsCount), formatXaf(s.grossXaf, 'fr'), formatXaf(s.amountXaf, 'fr'), s.created ? 'issued' : 'already issued']),
     ...report.failed.map((f) => [f.slug, '-', '-', '-', '-', `failed: ${f.error.code}: ${f.error.message}`]),
   ];
-  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)));
-  for (const row of [header, ...rows]) output.out(row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
+  printTable(output, header, rows);
   const created = report.issued.filter((s) => s.created).length;
   output.out(
     `Totals: issued ${created}, already issued ${report.issued.length - created}, without payments ${report.skipped.length}, failed ${report.failed.length}`,

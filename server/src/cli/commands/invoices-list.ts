@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { AppError, formatXaf, listInvoices, listTenants } from '@relais/core';
 import { openDatabase } from '@relais/db';
 import type { Config } from '../../config.js';
-import { UsageError, type CliOutput } from '../output.js';
+import { printTable, UsageError, type CliOutput } from '../output.js';
 
 export const invoicesListUsage = 'relais invoices:list [--tenant SLUG] [--limit N] [--json]';
 
@@ -51,8 +51,7 @@ export async function invoicesListCommand(args: string[], config: Config, output
       formatXaf(invoice.amountXaf, 'fr'),
       invoice.status,
     ]);
-    const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)));
-    for (const row of [header, ...rows]) output.out(row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
+    printTable(output, header, rows);
   } finally {
     await db.close();
   }

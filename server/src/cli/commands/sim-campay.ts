@@ -2,9 +2,11 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import type { Config } from '../../config.js';
 import { UsageError, type CliOutput } from '../output.js';
+import { simRouterOsCommand, simRouterOsUsage } from './sim-routeros.js';
 
-export const simUsage =
+export const simCampayUsage =
   'relais sim campay --port N [--host HOST] [--callback-url URL] [--callback-method GET|POST] [--webhook-key KEY] [--auto-approve-ms MS]';
+export const simUsage = `${simCampayUsage}\n  ${simRouterOsUsage}`;
 
 const campayFlags = z.object({
   port: z.coerce.number().int().min(0).max(65535),
@@ -19,7 +21,8 @@ const campayFlags = z.object({
 export async function simCommand(args: string[], _config: Config, output: CliOutput): Promise<void> {
   const [simulator, ...rest] = args;
   if (simulator === 'campay') return simCampayCommand(rest, output);
-  throw new UsageError(simulator ? `unknown simulator "${simulator}" (available: campay)` : 'name a simulator (available: campay)');
+  if (simulator === 'routeros') return simRouterOsCommand(rest, output, untilSignal);
+  throw new UsageError(simulator ? `unknown simulator "${simulator}" (available: campay, routeros)` : 'name a simulator (available: campay, routeros)');
 }
 
 function parseCampayFlags(args: string[]): z.output<typeof campayFlags> {

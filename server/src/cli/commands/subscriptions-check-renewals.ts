@@ -13,7 +13,7 @@ import { openDatabase } from '@relais/db';
 import { resolveAppKey } from '../../app-key.js';
 import type { Config } from '../../config.js';
 import { REDACTED_PATHS, safeErrorMessage } from '../../logger.js';
-import type { CliOutput } from '../output.js';
+import { printTable, type CliOutput } from '../output.js';
 
 export const subscriptionsCheckRenewalsUsage = 'relais subscriptions:check-renewals [--json]';
 
@@ -62,8 +62,7 @@ function printReport(report: RenewalReport, output: CliOutput): void {
     t.graceUntil ? t.graceUntil.slice(0, 16).replace('T', ' ') + 'Z' : '-',
     t.error ? `${t.error.code}: ${t.error.message}` : '',
   ]);
-  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)));
-  for (const row of [header, ...rows]) output.out(row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
+  printTable(output, header, rows);
   const totals = Object.entries(report.outcomes).map(([outcome, n]) => `${outcome}: ${n}`);
   output.out(`Totals: ${totals.join(', ')}`);
 }

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { listTenants } from '@relais/core';
 import { openDatabase } from '@relais/db';
 import type { Config } from '../../config.js';
-import type { CliOutput } from '../output.js';
+import { printTable, type CliOutput } from '../output.js';
 
 export const tenantListUsage = 'relais tenant:list [--json]';
 
@@ -21,8 +21,7 @@ export async function tenantListCommand(args: string[], config: Config, output: 
     }
     const rows = tenants.map((t) => [t.id, t.slug, t.name, t.planId ?? '-', t.billingMode, t.status, t.createdAt.toISOString().slice(0, 10)]);
     const header = ['ID', 'SLUG', 'NAME', 'PLAN', 'MODE', 'STATUS', 'CREATED'];
-    const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)));
-    for (const row of [header, ...rows]) output.out(row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
+    printTable(output, header, rows);
   } finally {
     await db.close();
   }

@@ -1,0 +1,1 @@
+CREATE INDEX "wifi_vouchers_claim_order_idx" ON "wifi_vouchers" USING btree ("tenant_id","package_id","created_at","id") WHERE "wifi_vouchers"."status" = 'available';

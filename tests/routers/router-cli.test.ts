@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRouterOsSimulator, type RouterOsSimulator } from '@relais/sim';
+import { cleanEnv, runRelais } from '../support/relais-process.js';
+import { createTestDatabase, primaryTestDriver, type TestDatabase } from '../support/test-database.js';
+
+/** Several `relais` processes, each opening the database (PGlite takes seconds). */
+const PROCESS_TESTS_TIMEOUT_MS = 180_000;
+const ROUTER_PASSWORD = 'cli-Router-secret';
+
+describe(`relais router:* and mikrotik:sync-all on ${primaryTestDriver()}, against the RouterOS simulator`, () => {
+  let directory: string;
+  let env: NodeJS.ProcessEnv;
+  let test: TestDatabase | undefined;
+  let sim: RouterOsSimulator;
+  const relais = async (...args: string[]) => runRelais(args, env, 120_000);
+
+  beforeAll(async () => {
+    directory = mkdtempSync(join(tmpdir(), 'relais-router-cli-'));
+    sim = await startRouterOsSimulator({ username: 'api', password: ROUTER_PASSWORD, sessions: 3, identity: 'Akwa-GW', hotspotServers: [{ name: 'hotspot1', dnsName: 'wifi.akwa.cm' }] });
+    const common = { APP_KEY: randomBytes(32).toString('base64'), FILES_DIR: join(directory, 'files') };
+    if (primaryTestDriver() === 'postgres') {
+      test = await createTestDatabase('postgres');
+      await test.db.close();
+      env = cleanEnv({ ...common, DATABASE_URL: (test.config as { url: string }).url });
+    } else {
+      env = cleanEnv({ ...common, PGLITE_DATA_DIR: join(directory, 'pglite') });
+    }
+  });
+  afterAll(async () => {
+    await sim?.close();
+    await test?.drop();
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  it(
+    'adds a router, tests it, syncs it, and says what is wrong in French or English',
+    async () => {
+      expect((await relais('tenant:create', '--name', 'Hotspot Akwa', '--email', 'akwa-cli@example.cm', '--slug', 'akwa', '--locale', 'en')).code).toBe(0);
+
+      const help = await relais('router:add', '--help');
+      expect(help.code).toBe(0);
+      expect(help.stdout).toMatch(/^usage: relais router:add --tenant SLUG/);
+
+      const added = await relais('router:add', '--tenant', 'akwa', '--name', 'akwa-gw', '--host', sim.host, '--port', String(sim.port), '--user', 'api', '--password', ROUTER_PASSWORD);
+      expect(added.code, added.stderr).toBe(0);
+      expect(added.stdout).toMatch(/Router "akwa-gw" added/);
+      expect(added.stdout).toMatch(/Connected: Akwa-GW, RouterOS 7\.18/);
+      expect(added.stdout).toMatch(/Hotspot servers: hotspot1 \(wifi\.akwa\.cm\)/);
+      expect(added.stdout + added.stderr).not.toContain(ROUTER_PASSWORD);
+
+      const synced = await relais('mikrotik:sync-all', '--tenant', 'akwa');
+      expect(synced.code, synced.stderr).toBe(0);
+      expect(synced.stdout).toMatch(/akwa-gw +succeeded +3 +0/);
+
+      const wrong = await relais('router:add', '--tenant', 'akwa', '--name', 'typo', '--host', sim.host, '--port', String(sim.port), '--user', 'api', '--password', 'wrong');
+      expect(wrong.code, wrong.stderr).toBe(0); // stored: the reseller fixes the password next
+      expect(wrong.stderr).toMatch(/Connection failed \(ROUTER_AUTH_FAILED\): The router refuses the API user name or password/);
+      const testedFr = await relais('router:test', '--tenant', 'akwa', '--router', 'typo', '--locale', 'fr');
+      expect(testedFr.code).toBe(1);
+      expect(testedFr.stderr).toMatch(/Échec de la connexion \(ROUTER_AUTH_FAILED\) : Le routeur refuse/);
+      expect(testedFr.stderr).toMatch(/mot de passe/);
+
+      const failedSync = await relais('mikrotik:sync-all', '--tenant', 'akwa');
+      expect(failedSync.code).toBe(1);
+      expect(failedSync.stdout).toMatch(/typo +failed .*ROUTER_AUTH_FAILED/);
+      expect(failedSync.stderr).toMatch(/1 of 2 router\(s\) failed to sync/);
+
+      const bad = await relais('router:add', '--tenant', 'akwa', '--name', 'x', '--host', 'not a host', '--user', 'api', '--password', 'p', '--no-test');
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toMatch(/host: host must be a host name or an IP address/);
+      const unknown = await relais('router:test', '--tenant', 'nobody', '--router', 'x');
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toMatch(/no tenant with slug "nobody"/);
+    },
+    PROCESS_TESTS_TIMEOUT_MS,
+  );
+});
