@@ -20,7 +20,7 @@ import { and, eq, gte } from 'drizzle-orm';
 import { addRouter, createRouterOsClient, createSecretBox, createTenant, syncRouters, systemClock, type RouterSyncDeps } from '@relais/core';
 import { mikrotikSyncLogs, wifiPackages, wifiVouchers } from '@relais/db';
 import { postgresGroup, startCpuMeter } from '../cpu.js';
-import { machine, publish } from '../report.js';
+import { machine, publish, type BenchmarkReport } from '../report.js';
 import { createScratchDatabase } from '../scratch-database.js';
 
 const ROUTERS = Number(process.env.BENCH_ROUTERS ?? 50);
@@ -71,7 +71,7 @@ async function concurrently<T>(items: T[], concurrency: number, work: (item: T) 
   );
 }
 
-export async function run(): Promise<void> {
+export async function runWifiSyncBenchmark(): Promise<BenchmarkReport> {
   const scratch = await createScratchDatabase({ poolSize: 10 });
   const fleet = await startFleet();
   try {
@@ -172,7 +172,7 @@ export async function run(): Promise<void> {
       baseline_node_cpu_ms_per_router: baselineNodeCpuMs / ROUTERS,
       ratio_baseline_to_steady_cycle: baselineMs / mean((c) => c.wallMs),
     };
-    publish('wifi-sync', {
+    return {
       figures,
       targets: {
         worst_cycle_s: { target: 60, met: cycleSeconds <= 60 },
@@ -181,9 +181,14 @@ export async function run(): Promise<void> {
         heap_growth_mib: { target: cycles[1]!.heapMiB * 0.05, met: heapGrowthMiB < cycles[1]!.heapMiB * 0.05 },
       },
       machine: machine({ database: scratch.server, concurrency: CONCURRENCY }),
-    });
+    };
   } finally {
     fleet.close();
     await scratch.drop();
   }
+}
+
+/** `npm run bench -- wifi-sync`: this section alone. */
+export async function run(): Promise<void> {
+  publish('wifi-sync', await runWifiSyncBenchmark());
 }
