@@ -43,14 +43,8 @@ import { closedLoop, summarize } from '../latency.js';
 import { machine, publish } from '../report.js';
 import { createScratchDatabase } from '../scratch-database.js';
 import { countSqlRoundTrips } from '../sql-round-trips.js';
+import { positiveInteger } from '../env.js';
 
-const positiveInteger = (name: string, fallback: number): number => {
-  const value = process.env[name];
-  if (value === undefined || value === '') return fallback;
-  const parsed = Number(value);
-  if (!Number.isSafeInteger(parsed) || parsed < 1) throw new Error(`${name} must be a whole number >= 1 (got "${value}")`);
-  return parsed;
-};
 
 /** Confirmations measured (each a distinct pending payment, seeded beforehand). */
 const PAYMENTS = positiveInteger('BENCH_PAYMENTS', 3_000);

@@ -18,14 +18,8 @@ import { closedLoop } from '../latency.js';
 import { machine, publish, type BenchmarkReport } from '../report.js';
 import { createScratchDatabase } from '../scratch-database.js';
 import { countSqlRoundTrips } from '../sql-round-trips.js';
+import { positiveInteger } from '../env.js';
 
-const positiveInteger = (name: string, fallback: number): number => {
-  const value = process.env[name];
-  if (value === undefined || value === '') return fallback;
-  const parsed = Number(value);
-  if (!Number.isSafeInteger(parsed) || parsed < 1) throw new Error(`${name} must be a whole number >= 1 (got "${value}")`);
-  return parsed;
-};
 
 const CLAIMS = positiveInteger('BENCH_CLAIMS', 8_000);
 const WARMUP = Math.min(1_000, Math.ceil(CLAIMS / 5));

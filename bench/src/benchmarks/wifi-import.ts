@@ -20,14 +20,8 @@ import { tenants, wifiPackages, wifiVouchers, wifiImportLogs, type Database } fr
 import { insertVoucherBatch } from '../../../core/src/wifi/import/voucher-stock-batch.js';
 import { machine, publish } from '../report.js';
 import { createScratchDatabase } from '../scratch-database.js';
+import { positiveInteger } from '../env.js';
 
-const positiveInteger = (name: string, fallback: number): number => {
-  const value = process.env[name];
-  if (value === undefined || value === '') return fallback;
-  const parsed = Number(value);
-  if (!Number.isSafeInteger(parsed) || parsed < 1) throw new Error(`${name} must be a whole number >= 1 (got "${value}")`);
-  return parsed;
-};
 
 const ROWS = positiveInteger('BENCH_IMPORT_ROWS', 100_000);
 const WARMUP_ROWS = 5_000;

@@ -21,11 +21,12 @@ import { addRouter, createRouterOsClient, createSecretBox, createTenant, syncRou
 import { mikrotikSyncLogs, wifiPackages, wifiVouchers } from '@relais/db';
 import { postgresGroup, startCpuMeter } from '../cpu.js';
 import { machine, publish, type BenchmarkReport } from '../report.js';
+import { positiveInteger } from '../env.js';
 import { createScratchDatabase } from '../scratch-database.js';
 
-const ROUTERS = Number(process.env.BENCH_ROUTERS ?? 50);
-const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 2000);
-const CYCLES = Number(process.env.BENCH_CYCLES ?? 5);
+const ROUTERS = positiveInteger('BENCH_ROUTERS', 50);
+const SESSIONS = positiveInteger('BENCH_SESSIONS', 2000);
+const CYCLES = Math.max(2, positiveInteger('BENCH_CYCLES', 5)); // memory is compared from the second cycle on
 const ROUTERS_PER_TENANT = 5;
 const CONCURRENCY = 8;
 const CHURN = Math.round(SESSIONS * 0.05);

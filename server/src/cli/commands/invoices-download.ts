@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { AppError, createLocalDiskFileStore, getInvoicePdf, INVOICE_NUMBER_PATTERN, listInvoices, type InvoiceSummary } from '@relais/core';
 import { openDatabase, type Database } from '@relais/db';
 import type { Config } from '../../config.js';
-import { UsageError, type CliOutput } from '../output.js';
+import { parseFlags, type CliOutput } from '../output.js';
 
 export const invoicesDownloadUsage = 'relais invoices:download --number RLS-YYYY-NNNNNN [--out FILE] [--force]';
 
@@ -26,13 +26,9 @@ export async function invoicesDownloadCommand(args: string[], config: Config, ou
     strict: true,
     options: { number: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean', default: false } },
   });
-  const flags = flagsSchema.safeParse({ number: values.number, out: values.out });
-  if (!flags.success) {
-    const issue = flags.error.issues[0]!;
-    throw new UsageError(`--${issue.path.join('.')} ${issue.message}`);
-  }
-  const { number } = flags.data;
-  const target = resolve(flags.data.out ?? `${number}.pdf`);
+  const flags = parseFlags(flagsSchema, { number: values.number, out: values.out });
+  const { number } = flags;
+  const target = resolve(flags.out ?? `${number}.pdf`);
   const db = await openDatabase(config.database);
   try {
     const invoice = await findInvoiceByNumber(db, number);

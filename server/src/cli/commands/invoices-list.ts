@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { AppError, formatXaf, listInvoices, listTenants } from '@relais/core';
 import { openDatabase } from '@relais/db';
 import type { Config } from '../../config.js';
-import { printTable, UsageError, type CliOutput } from '../output.js';
+import { parseFlags, printTable, type CliOutput } from '../output.js';
 
 export const invoicesListUsage = 'relais invoices:list [--tenant SLUG] [--limit N] [--json]';
 
@@ -19,21 +19,17 @@ export async function invoicesListCommand(args: string[], config: Config, output
     strict: true,
     options: { tenant: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean', default: false } },
   });
-  const flags = flagsSchema.safeParse({ tenant: values.tenant, limit: values.limit });
-  if (!flags.success) {
-    const issue = flags.error.issues[0]!;
-    throw new UsageError(`--${issue.path.join('.')}: ${issue.message}`);
-  }
+  const flags = parseFlags(flagsSchema, { tenant: values.tenant, limit: values.limit });
   const db = await openDatabase(config.database);
   try {
     const tenants = await listTenants({ db });
     const slugById = new Map(tenants.map((t) => [t.id, t.slug]));
     let tenantId: string | undefined;
-    if (flags.data.tenant) {
-      tenantId = tenants.find((t) => t.slug === flags.data.tenant)?.id;
-      if (!tenantId) throw new AppError('NOT_FOUND', `no tenant with slug "${flags.data.tenant}" (see relais tenant:list)`);
+    if (flags.tenant) {
+      tenantId = tenants.find((t) => t.slug === flags.tenant)?.id;
+      if (!tenantId) throw new AppError('NOT_FOUND', `no tenant with slug "${flags.tenant}" (see relais tenant:list)`);
     }
-    const invoices = await listInvoices({ db }, { tenantId, limit: flags.data.limit });
+    const invoices = await listInvoices({ db }, { tenantId, limit: flags.limit });
     if (values.json) {
       output.out(JSON.stringify(invoices.map((invoice) => ({ ...invoice, tenantSlug: slugById.get(invoice.tenantId) ?? null }))));
       return;

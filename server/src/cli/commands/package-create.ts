@@ -3,7 +3,7 @@ import { createPackage, findTenantBySlug, formatRouterOsDuration, formatXaf, par
 import { z } from 'zod';
 import type { Config } from '../../config.js';
 import { withCliContext } from '../cli-context.js';
-import { UsageError, type CliOutput } from '../output.js';
+import { parseFlags, type CliOutput } from '../output.js';
 
 export const packageCreateUsage =
   'relais package:create --tenant SLUG --name-fr NAME --name-en NAME --price XAF --validity 1d [--time-limit 3h] [--data-limit 1G] [--profile P] [--rate-limit 2M/5M] [--router NAME]... [--low-stock N] [--generate-on-demand] [--inactive] [--json]';
@@ -61,9 +61,7 @@ export async function packageCreateCommand(args: string[], config: Config, outpu
       json: { type: 'boolean', default: false },
     },
   });
-  const flags = flagsSchema.safeParse(values);
-  if (!flags.success) throw new UsageError(flags.error.issues[0]!.message);
-  const parsed = flags.data;
+  const parsed = parseFlags(flagsSchema, values);
   await withCliContext(config, async (context) => {
     const tenant = await findTenantBySlug(context, parsed.tenant);
     const created = await createPackage(context, {

@@ -3,7 +3,7 @@ import { findPackageByName, findTenantBySlug, generateVouchers, pushVouchersToRo
 import { z } from 'zod';
 import type { Config } from '../../config.js';
 import { withCliContext } from '../cli-context.js';
-import { UsageError, type CliOutput } from '../output.js';
+import { parseFlags, UsageError, type CliOutput } from '../output.js';
 
 export const voucherGenerateUsage =
   'relais voucher:generate --tenant SLUG --package NAME --count N [--length 8] [--prefix X] [--alphabet digits|lower|upper|mixed] [--separate-password] [--router NAME] [--no-push] [--json]';
@@ -39,9 +39,7 @@ export async function voucherGenerateCommand(args: string[], config: Config, out
       json: { type: 'boolean', default: false },
     },
   });
-  const flags = flagsSchema.safeParse(values);
-  if (!flags.success) throw new UsageError(flags.error.issues[0]!.message);
-  const parsed = flags.data;
+  const parsed = parseFlags(flagsSchema, values);
   await withCliContext(config, async (context) => {
     const tenant = await findTenantBySlug(context, parsed.tenant);
     const pkg = await findPackageByName(context, { tenantId: tenant.id, name: parsed.package });

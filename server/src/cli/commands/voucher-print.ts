@@ -6,7 +6,7 @@ import { VOUCHER_STATUSES } from '@relais/db';
 import { z } from 'zod';
 import type { Config } from '../../config.js';
 import { withCliContext } from '../cli-context.js';
-import { UsageError, type CliOutput } from '../output.js';
+import { parseFlags, type CliOutput } from '../output.js';
 
 export const voucherPrintUsage =
   'relais voucher:print --tenant SLUG --package NAME --out FILE.pdf [--status available|sold|active|expired|disabled] [--locale fr|en] [--limit N] [--force]';
@@ -35,9 +35,7 @@ export async function voucherPrintCommand(args: string[], config: Config, output
       force: { type: 'boolean', default: false },
     },
   });
-  const flags = flagsSchema.safeParse(values);
-  if (!flags.success) throw new UsageError(flags.error.issues[0]!.message);
-  const parsed = flags.data;
+  const parsed = parseFlags(flagsSchema, values);
   const target = resolve(parsed.out);
   await withCliContext(config, async (context) => {
     const tenant = await findTenantBySlug(context, parsed.tenant);

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { AppError, importVouchers, listTenants, systemClock, type ImportProgress, type VoucherImportReport } from '@relais/core';
 import { openDatabase } from '@relais/db';
 import type { Config } from '../../config.js';
-import { UsageError, type CliOutput } from '../output.js';
+import { parseFlags, type CliOutput } from '../output.js';
 
 export const wifiImportUsage = 'relais wifi:import --tenant SLUG --file FILE --package NAME [--dry-run] [--valid-rows-only] [--json]';
 
@@ -38,22 +38,18 @@ export async function wifiImportCommand(args: string[], config: Config, output: 
       json: { type: 'boolean', default: false },
     },
   });
-  const flags = flagsSchema.safeParse({ tenant: values.tenant, file: values.file, package: values.package });
-  if (!flags.success) {
-    const issue = flags.error.issues[0]!;
-    throw new UsageError(`--${issue.path.join('.')} ${issue.message}`);
-  }
+  const flags = parseFlags(flagsSchema, { tenant: values.tenant, file: values.file, package: values.package });
   const db = await openDatabase(config.database);
   try {
-    const tenant = (await listTenants({ db })).find((t) => t.slug === flags.data.tenant);
-    if (!tenant) throw new AppError('NOT_FOUND', `no tenant with slug "${flags.data.tenant}" (see relais tenant:list)`);
+    const tenant = (await listTenants({ db })).find((t) => t.slug === flags.tenant);
+    if (!tenant) throw new AppError('NOT_FOUND', `no tenant with slug "${flags.tenant}" (see relais tenant:list)`);
     const progress = progressPrinter(output);
     const report = await importVouchers(
       { db, clock: systemClock },
       {
         tenantId: tenant.id,
-        package: { name: flags.data.package },
-        file: { path: flags.data.file },
+        package: { name: flags.package },
+        file: { path: flags.file },
         mode: values['valid-rows-only'] ? 'valid_rows_only' : 'all_or_nothing',
         dryRun: values['dry-run'],
         onProgress: progress.update,
