@@ -1,6 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,15 +6,15 @@ import { createTenant, type RenewalReport } from '@relais/core';
 import { openDatabase, subscriptions, tenants, type DatabaseConfig } from '@relais/db';
 import { runCli } from '../../server/src/cli/main.js';
 import type { CliOutput } from '../../server/src/cli/output.js';
-import { cleanEnv } from '../../tests/support/relais-process.js';
-import { createTestDatabase, primaryTestDriver, type TestDatabase } from '../../tests/support/test-database.js';
+import { primaryTestDriver } from '../../tests/support/test-database.js';
+import { createCliEnvironment, type CliEnvironment } from '../../tests/support/cli-environment.js';
 
 /** The CLI runs in this process (runCli), against a database of its own. */
 describe(`relais subscriptions:check-renewals on ${primaryTestDriver()}`, () => {
   let directory: string;
   let env: Record<string, string | undefined>;
   let databaseConfig: DatabaseConfig;
-  let test: TestDatabase | undefined;
+  let cli: CliEnvironment | undefined;
   let tenantId: string;
 
   const run = async (args: string[]) => {
@@ -27,17 +25,8 @@ describe(`relais subscriptions:check-renewals on ${primaryTestDriver()}`, () => 
   };
 
   beforeAll(async () => {
-    directory = mkdtempSync(join(tmpdir(), 'relais-renewals-cli-'));
-    const common = { APP_KEY: randomBytes(32).toString('base64'), FILES_DIR: join(directory, 'files') };
-    if (primaryTestDriver() === 'postgres') {
-      test = await createTestDatabase('postgres');
-      await test.db.close(); // the command opens its own connections
-      databaseConfig = test.config;
-      env = cleanEnv({ ...common, DATABASE_URL: (test.config as { url: string }).url });
-    } else {
-      databaseConfig = { driver: 'pglite', dataDir: join(directory, 'pglite') };
-      env = cleanEnv({ ...common, PGLITE_DATA_DIR: join(directory, 'pglite') });
-    }
+    cli = await createCliEnvironment('renewals-cli');
+    ({ directory, env, databaseConfig } = cli);
     const db = await openDatabase(databaseConfig);
     try {
       const clock = { now: () => new Date('2026-01-01T08:00:00Z') };
@@ -49,8 +38,7 @@ describe(`relais subscriptions:check-renewals on ${primaryTestDriver()}`, () => 
     }
   });
   afterAll(async () => {
-    await test?.drop();
-    if (directory) rmSync(directory, { recursive: true, force: true });
+    await cli?.cleanup();
   });
 
   it('prints the report as JSON, stores the invoice PDF, and changes nothing on a second run', async () => {

@@ -1,6 +1,5 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -12,8 +11,9 @@ import {
   type InvoiceSummary,
 } from '@relais/core';
 import { openDatabase, payments, type DatabaseConfig } from '@relais/db';
-import { cleanEnv, runRelais } from '../../tests/support/relais-process.js';
-import { createTestDatabase, primaryTestDriver, type TestDatabase } from '../../tests/support/test-database.js';
+import { runRelais } from '../../tests/support/relais-process.js';
+import { primaryTestDriver } from '../../tests/support/test-database.js';
+import { createCliEnvironment, type CliEnvironment } from '../../tests/support/cli-environment.js';
 
 /** Each test starts several `relais` processes, and each opens the database (PGlite takes seconds). */
 const PROCESS_TESTS_TIMEOUT_MS = 120_000;
@@ -22,21 +22,12 @@ describe(`relais invoices:* on ${primaryTestDriver()}`, () => {
   let directory: string;
   let env: NodeJS.ProcessEnv;
   let databaseConfig: DatabaseConfig;
-  let test: TestDatabase | undefined;
+  let cli: CliEnvironment | undefined;
   let statement: CommissionStatementsReport['issued'][number];
 
   beforeAll(async () => {
-    directory = mkdtempSync(join(tmpdir(), 'relais-invoices-cli-'));
-    const common = { APP_KEY: randomBytes(32).toString('base64'), FILES_DIR: join(directory, 'files') };
-    if (primaryTestDriver() === 'postgres') {
-      test = await createTestDatabase('postgres');
-      await test.db.close(); // the CLI processes open their own connections
-      databaseConfig = test.config;
-      env = cleanEnv({ ...common, DATABASE_URL: (test.config as { url: string }).url });
-    } else {
-      databaseConfig = { driver: 'pglite', dataDir: join(directory, 'pglite') };
-      env = cleanEnv({ ...common, PGLITE_DATA_DIR: join(directory, 'pglite') });
-    }
+    cli = await createCliEnvironment('invoices-cli');
+    ({ directory, env, databaseConfig } = cli);
     const db = await openDatabase(databaseConfig);
     try {
       const clock = { now: () => new Date('2026-04-01T01:00:00Z') };
@@ -53,7 +44,7 @@ describe(`relais invoices:* on ${primaryTestDriver()}`, () => {
           await recordCollectedPayment(tx, { id: payment!.id, tenantId: tenant.id, amountXaf, billingMode: 'commission', commissionRateBps: 1_000 });
         });
       }
-      const report = await issueCommissionStatements({ db, fileStore: createLocalDiskFileStore(common.FILES_DIR), clock }, {});
+      const report = await issueCommissionStatements({ db, fileStore: createLocalDiskFileStore(env.FILES_DIR!), clock }, {});
       expect(report.issued).toHaveLength(1);
       statement = report.issued[0]!;
     } finally {
@@ -61,8 +52,7 @@ describe(`relais invoices:* on ${primaryTestDriver()}`, () => {
     }
   });
   afterAll(async () => {
-    await test?.drop();
-    if (directory) rmSync(directory, { recursive: true, force: true });
+    await cli?.cleanup();
   });
 
   it('lists the statement, as JSON and as a table', async () => {

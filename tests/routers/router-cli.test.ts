@@ -1,39 +1,27 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRouterOsSimulator, type RouterOsSimulator } from '@relais/sim';
-import { cleanEnv, runRelais } from '../support/relais-process.js';
-import { createTestDatabase, primaryTestDriver, type TestDatabase } from '../support/test-database.js';
+import { runRelais } from '../support/relais-process.js';
+import { primaryTestDriver } from '../support/test-database.js';
+import { createCliEnvironment, type CliEnvironment } from '../support/cli-environment.js';
 
 /** Several `relais` processes, each opening the database (PGlite takes seconds). */
 const PROCESS_TESTS_TIMEOUT_MS = 180_000;
 const ROUTER_PASSWORD = 'cli-Router-secret';
 
 describe(`relais router:* and mikrotik:sync-all on ${primaryTestDriver()}, against the RouterOS simulator`, () => {
-  let directory: string;
   let env: NodeJS.ProcessEnv;
-  let test: TestDatabase | undefined;
+  let cli: CliEnvironment | undefined;
   let sim: RouterOsSimulator;
   const relais = async (...args: string[]) => runRelais(args, env, 120_000);
 
   beforeAll(async () => {
-    directory = mkdtempSync(join(tmpdir(), 'relais-router-cli-'));
+    cli = await createCliEnvironment('router-cli');
+    ({ env } = cli);
     sim = await startRouterOsSimulator({ username: 'api', password: ROUTER_PASSWORD, sessions: 3, identity: 'Akwa-GW', hotspotServers: [{ name: 'hotspot1', dnsName: 'wifi.akwa.cm' }] });
-    const common = { APP_KEY: randomBytes(32).toString('base64'), FILES_DIR: join(directory, 'files') };
-    if (primaryTestDriver() === 'postgres') {
-      test = await createTestDatabase('postgres');
-      await test.db.close();
-      env = cleanEnv({ ...common, DATABASE_URL: (test.config as { url: string }).url });
-    } else {
-      env = cleanEnv({ ...common, PGLITE_DATA_DIR: join(directory, 'pglite') });
-    }
   });
   afterAll(async () => {
     await sim?.close();
-    await test?.drop();
-    rmSync(directory, { recursive: true, force: true });
+    await cli?.cleanup();
   });
 
   it(

@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenant, systemClock } from '@relais/core';
 import { openDatabase, wifiVouchers, type DatabaseConfig } from '@relais/db';
-import { cleanEnv, runRelais } from '../support/relais-process.js';
-import { createTestDatabase, primaryTestDriver, type TestDatabase } from '../support/test-database.js';
+import { runRelais } from '../support/relais-process.js';
+import { primaryTestDriver } from '../support/test-database.js';
 import { insertWifiPackage } from '../support/wifi-fixtures.js';
+import { createCliEnvironment, type CliEnvironment } from '../support/cli-environment.js';
 
 /** Each run is a process that opens (on PGlite: starts and migrates) its database: seconds, not milliseconds. */
 const PROCESS_TEST_TIMEOUT_MS = 120_000;
@@ -18,7 +18,7 @@ describe(`relais wifi:import on ${primaryTestDriver()}`, () => {
   let directory: string;
   let env: NodeJS.ProcessEnv;
   let databaseConfig: DatabaseConfig;
-  let test: TestDatabase | undefined;
+  let cli: CliEnvironment | undefined;
   let tenantId: string;
   const slug = `zone-${randomBytes(3).toString('hex')}`;
 
@@ -30,17 +30,8 @@ describe(`relais wifi:import on ${primaryTestDriver()}`, () => {
   const relais = (...args: string[]) => runRelais(['wifi:import', ...args], env);
 
   beforeAll(async () => {
-    directory = mkdtempSync(join(tmpdir(), 'relais-wifi-import-cli-'));
-    const common = { APP_KEY: randomBytes(32).toString('base64'), FILES_DIR: join(directory, 'files') };
-    if (primaryTestDriver() === 'postgres') {
-      test = await createTestDatabase('postgres');
-      await test.db.close(); // the command opens its own connections
-      databaseConfig = test.config;
-      env = cleanEnv({ ...common, DATABASE_URL: (test.config as { url: string }).url });
-    } else {
-      databaseConfig = { driver: 'pglite', dataDir: join(directory, 'pglite') };
-      env = cleanEnv({ ...common, PGLITE_DATA_DIR: join(directory, 'pglite') });
-    }
+    cli = await createCliEnvironment('wifi-import-cli');
+    ({ directory, env, databaseConfig } = cli);
     const db = await openDatabase(databaseConfig);
     try {
       tenantId = (await createTenant({ db, clock: systemClock }, { name: 'Wifi Zone Bonamoussadi', slug, email: `${slug}@example.cm`, mode: 'commission' })).tenant.id;
@@ -50,8 +41,7 @@ describe(`relais wifi:import on ${primaryTestDriver()}`, () => {
     }
   });
   afterAll(async () => {
-    await test?.drop();
-    if (directory) rmSync(directory, { recursive: true, force: true });
+    await cli?.cleanup();
   });
 
   const EXPORT = [

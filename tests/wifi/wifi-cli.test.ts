@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanEnv, runRelais } from '../support/relais-process.js';
-import { createTestDatabase, primaryTestDriver, type TestDatabase } from '../support/test-database.js';
+import { runRelais } from '../support/relais-process.js';
+import { primaryTestDriver } from '../support/test-database.js';
+import { createCliEnvironment, type CliEnvironment } from '../support/cli-environment.js';
 
 /** Each test starts several `relais` processes, and each opens the database (PGlite takes seconds). */
 const PROCESS_TESTS_TIMEOUT_MS = 180_000;
@@ -12,23 +11,15 @@ const PROCESS_TESTS_TIMEOUT_MS = 180_000;
 describe(`relais package:* and voucher:* on ${primaryTestDriver()}`, () => {
   let directory: string;
   let env: NodeJS.ProcessEnv;
-  let test: TestDatabase | undefined;
+  let cli: CliEnvironment | undefined;
   const relais = async (...args: string[]) => runRelais(args, env, 120_000);
 
   beforeAll(async () => {
-    directory = mkdtempSync(join(tmpdir(), 'relais-wifi-cli-'));
-    const common = { APP_KEY: randomBytes(32).toString('base64'), FILES_DIR: join(directory, 'files') };
-    if (primaryTestDriver() === 'postgres') {
-      test = await createTestDatabase('postgres');
-      await test.db.close(); // the CLI processes open their own connections
-      env = cleanEnv({ ...common, DATABASE_URL: (test.config as { url: string }).url });
-    } else {
-      env = cleanEnv({ ...common, PGLITE_DATA_DIR: join(directory, 'pglite') });
-    }
+    cli = await createCliEnvironment('wifi-cli');
+    ({ directory, env } = cli);
   });
   afterAll(async () => {
-    await test?.drop();
-    rmSync(directory, { recursive: true, force: true });
+    await cli?.cleanup();
   });
 
   it(
