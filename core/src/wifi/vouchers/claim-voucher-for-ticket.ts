@@ -102,11 +102,14 @@ async function claimInTransaction(
   options: { tenantId: string; ticketId: string; now: Date; payment: PaymentReference | null | undefined },
 ): Promise<Attempt> {
   const { tenantId, ticketId, now } = options;
-  const context = await lockTicket(tx, tenantId, ticketId);
+  // The common case in one statement; when another claim of this ticket holds its lock, the
+  // two-statement path waits for it and then reads what it left.
+  const fast = await lockTicketAndTakeVoucher(tx, tenantId, ticketId, now);
+  const context = fast?.context ?? (await lockTicket(tx, tenantId, ticketId));
   if (!context.packageId) throw new AppError('VALIDATION_FAILED', `ticket #${context.ticketNumber}: its category sells no WiFi package`);
   if (!context.attemptId) throw new AppError('CONFLICT', `ticket #${context.ticketNumber} is not paid`);
 
-  let taking = await takeAvailableVoucher(tx, tenantId, context, ticketId, now, true);
+  let taking = fast?.taking ?? (await takeAvailableVoucher(tx, tenantId, context, ticketId, now, true));
   if (!taking.taken && !taking.existing && !taking.outOfStockRecorded) taking = await takeAvailableVoucher(tx, tenantId, context, ticketId, now, false);
   if (taking.existing) return { kind: 'claimed', voucher: toClaimed(taking.existing, true) };
   if (taking.outOfStockRecorded) return { kind: 'out_of_stock', packageId: context.packageId, ticketNumber: context.ticketNumber };
@@ -121,27 +124,22 @@ async function claimInTransaction(
   return { kind: 'out_of_stock', packageId: context.packageId, ticketNumber: context.ticketNumber };
 }
 
-/**
- * Locks the ticket and reads its package and successful payment attempt. What the ticket already
- * got is read by the next statement: a claim that waited here for the lock needs a snapshot taken
- * after the claim it waited for committed (READ COMMITTED takes one per statement).
- */
-async function lockTicket(tx: Tx, tenantId: string, ticketId: string): Promise<TicketContext> {
-  const [row] = await executeRows(
-    tx,
-    sql`select t.number, c.wifi_package_id, p.name_fr, p.name_en, p.generate_on_demand, p.low_stock_threshold,
-          a.id as attempt_id, a.amount_xaf, a.external_reference
-        from tickets t
-        left join categories c on c.tenant_id = t.tenant_id and c.id = t.category_id
-        left join wifi_packages p on p.tenant_id = t.tenant_id and p.id = c.wifi_package_id
-        left join lateral (
-          select a.id, a.amount_xaf, a.external_reference from payment_attempts a
-          where a.tenant_id = t.tenant_id and a.ticket_id = t.id and a.status = 'successful'
-          order by a.attempt_number limit 1) a on true
-        where t.tenant_id = ${tenantId} and t.id = ${ticketId}
-        for update of t`,
-  );
-  if (!row) throw new AppError('NOT_FOUND', `no ticket ${ticketId}`);
+const TICKET_CONTEXT_COLUMNS = sql`t.number, c.wifi_package_id, p.name_fr, p.name_en, p.generate_on_demand, p.low_stock_threshold,
+  a.id as attempt_id, a.amount_xaf, a.external_reference`;
+
+/** The ticket with its category's package and its successful payment attempt (for `where`). */
+function ticketContextFrom(tenantId: string, ticketId: string) {
+  return sql`from tickets t
+    left join categories c on c.tenant_id = t.tenant_id and c.id = t.category_id
+    left join wifi_packages p on p.tenant_id = t.tenant_id and p.id = c.wifi_package_id
+    left join lateral (
+      select a.id, a.amount_xaf, a.external_reference from payment_attempts a
+      where a.tenant_id = t.tenant_id and a.ticket_id = t.id and a.status = 'successful'
+      order by a.attempt_number limit 1) a on true
+    where t.tenant_id = ${tenantId} and t.id = ${ticketId}`;
+}
+
+function toTicketContext(row: Record<string, unknown>): TicketContext {
   return {
     ticketNumber: Number(row.number),
     packageId: (row.wifi_package_id as string | null) ?? null,
@@ -153,6 +151,68 @@ async function lockTicket(tx: Tx, tenantId: string, ticketId: string): Promise<T
     attemptAmountXaf: row.amount_xaf === null || row.amount_xaf === undefined ? null : Number(row.amount_xaf),
     externalReference: (row.external_reference as string | null) ?? null,
   };
+}
+
+/**
+ * lockTicket and takeAvailableVoucher(skipLocked) in one statement, for a ticket nobody else is
+ * claiming: the ticket is locked with SKIP LOCKED, so this statement never waits on it and its
+ * snapshot already holds every claim of this ticket that committed. Undefined when the ticket is
+ * locked by another claim (or does not exist): the caller takes the waiting path.
+ */
+async function lockTicketAndTakeVoucher(tx: Tx, tenantId: string, ticketId: string, now: Date) {
+  const [row] = await executeRows(
+    tx,
+    sql`with t as (
+          select ${TICKET_CONTEXT_COLUMNS} ${ticketContextFrom(tenantId, ticketId)}
+          for update of t skip locked
+        ), existing as (
+          select id, package_id, username, password, router_id, sold_at, source, pushed_to_router_at
+          from wifi_vouchers where tenant_id = ${tenantId} and ticket_id = ${ticketId} and exists (select 1 from t)
+        ), recorded as (
+          select 1 from outbox where tenant_id = ${tenantId} and dedupe_key = ${outOfStockKey(ticketId)}
+        ), picked as (
+          -- Scalar subqueries, not a join with t: the planner then walks the claim-order index.
+          select v.id from wifi_vouchers v
+          where v.tenant_id = ${tenantId} and v.package_id = (select wifi_package_id from t) and v.status = 'available'
+            and exists (select 1 from t where attempt_id is not null)
+            and not exists (select 1 from existing) and not exists (select 1 from recorded)
+          order by v.created_at, v.id
+          limit 1 for update of v skip locked
+        ), taken as (
+          update wifi_vouchers v set status = 'sold', ticket_id = ${ticketId}, sold_at = ${now.toISOString()}
+          from picked where v.tenant_id = ${tenantId} and v.id = picked.id
+          returning v.id, v.package_id, v.username, v.password, v.router_id, v.sold_at, v.source, v.pushed_to_router_at
+        )
+        select (select row_to_json(x) from t x) as ticket,
+          (select row_to_json(x) from taken x) as taken,
+          (select row_to_json(x) from existing x) as existing,
+          exists (select 1 from recorded) as out_of_stock_recorded,
+          (select count(*) from (
+            select 1 from wifi_vouchers v where v.tenant_id = ${tenantId} and v.package_id = (select wifi_package_id from t) and v.status = 'available'
+            limit coalesce((select low_stock_threshold from t), 0) + 2) available) as available_before`,
+  );
+  const ticket = parseJson<Record<string, unknown>>(row!.ticket);
+  if (!ticket) return undefined;
+  return {
+    context: toTicketContext(ticket),
+    taking: {
+      taken: parseJson<VoucherRow>(row!.taken),
+      existing: parseJson<VoucherRow>(row!.existing),
+      outOfStockRecorded: row!.out_of_stock_recorded === true,
+      availableBefore: Number(row!.available_before),
+    },
+  };
+}
+
+/**
+ * Locks the ticket and reads its package and successful payment attempt. What the ticket already
+ * got is read by the next statement: a claim that waited here for the lock needs a snapshot taken
+ * after the claim it waited for committed (READ COMMITTED takes one per statement).
+ */
+async function lockTicket(tx: Tx, tenantId: string, ticketId: string): Promise<TicketContext> {
+  const [row] = await executeRows(tx, sql`select ${TICKET_CONTEXT_COLUMNS} ${ticketContextFrom(tenantId, ticketId)} for update of t`);
+  if (!row) throw new AppError('NOT_FOUND', `no ticket ${ticketId}`);
+  return toTicketContext(row);
 }
 
 /**
