@@ -7,6 +7,7 @@ import {
   createSecretBox,
   createTenant,
   getVoucherUsage,
+  routerProblemText,
   syncRouter,
   syncRouters,
   testRouterConnection,
@@ -247,6 +248,27 @@ describe('router connection test', () => {
     const [row] = await rowsOf((tx) => tx.select().from(mikrotikRouters).where(eq(mikrotikRouters.id, routerId)));
     expect(row!.status).toBe('unreachable');
     expect(row!.passwordEnc).not.toContain('nope');
+  });
+
+  it('gives the reseller a specific message, in French and English, for each router problem', async () => {
+    const sim = await simulator({ userProfiles: [{ name: '1jour' }] });
+    const session = await createRouterOsClient().connect({ host: sim.host, port: sim.port, tls: false, username: 'relais', password: API_PASSWORD, timeoutMs: 2_000 });
+    try {
+      await session.addHotspotUser({ name: 'abc123', password: 'abc123', profile: '1jour' });
+      const duplicate = await session.addHotspotUser({ name: 'abc123', password: 'x', profile: '1jour' }).catch((error: unknown) => error);
+      expect(routerProblemText(duplicate)).toEqual({ fr: 'Ce code existe déjà sur le routeur.', en: 'This code already exists on the router.' });
+      const unknownProfile = await session.addHotspotUser({ name: 'zz9', password: 'x', profile: 'no-such-profile' }).catch((error: unknown) => error);
+      expect(routerProblemText(unknownProfile).fr).toMatch(/profil hotspot du forfait n'existe pas/);
+      expect(routerProblemText(unknownProfile).en).toMatch(/hotspot profile does not exist on the router/);
+    } finally {
+      await session.close();
+    }
+    await sim.setFaults({ refuseConnections: true });
+    const down = await createRouterOsClient()
+      .connect({ host: sim.host, port: sim.port, tls: false, username: 'relais', password: API_PASSWORD, timeoutMs: 2_000 })
+      .catch((error: unknown) => error);
+    expect(routerProblemText(down).en).toMatch(/does not answer.*8728/);
+    expect(routerProblemText(down).fr).toMatch(/ne répond pas/);
   });
 
   it('refuses bad input with a clear message and duplicate names', async () => {
