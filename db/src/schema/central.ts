@@ -291,3 +291,20 @@ export const tenantStatusHistory = pgTable(
     index('tenant_status_history_tenant_idx').on(t.tenantId, t.createdAt),
   ],
 );
+
+/**
+ * Which tenant a channel account belongs to: provider webhooks (/webhooks/telegram/:channelId...)
+ * arrive with the account id only, and tenant rows open only once the tenant is known.
+ */
+export const channelAccountRoutes = pgTable(
+  'channel_account_routes',
+  {
+    channelAccountId: uuid('channel_account_id').primaryKey(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    kind: text('kind').notNull(),
+    createdAt: at('created_at').notNull().defaultNow(),
+  },
+  () => [platformOnly()],
+);
