@@ -23,8 +23,9 @@ const TRANSPORTS = [
   'react-dom',
   'react-dom/*',
 ];
-const OUTER_PACKAGES = ['@relais/server', '@relais/bots', '@relais/workers', '@relais/admin-web', '@relais/sim', '@relais/tests', '@relais/bench'];
-const outerFolders = (folders) => folders.map((folder) => `**/${folder}/src/**`);
+const OUTER_PACKAGES = ['@relais/server', '@relais/bots', '@relais/bots/*', '@relais/workers', '@relais/admin-web', '@relais/sim', '@relais/tests', '@relais/bench'];
+// bots/ keeps one folder per channel (bots/telegram, bots/webchat...), the others a src/ folder.
+const outerFolders = (folders) => folders.map((folder) => (folder === 'bots' ? '**/bots/**' : `**/${folder}/src/**`));
 
 const restrict = (message, group) => ({
   'no-restricted-imports': ['error', { patterns: [{ group, message }] }],
@@ -49,7 +50,7 @@ export const dependencyRules = [
     ]),
   },
   {
-    files: ['bots/src/**/*.ts', 'workers/src/**/*.ts'],
+    files: ['bots/**/*.ts', 'workers/src/**/*.ts'],
     rules: restrict('bots and workers talk to core only; the simulators and the server are off limits.', [
       '@relais/server',
       '@relais/sim',

@@ -1,5 +1,6 @@
 /** `npm run bench -- <name>`: runs one benchmark; without a name, lists them. */
 const BENCHMARKS: Record<string, { summary: string; load: () => Promise<{ run(): Promise<void> }> }> = {
+  conversations: { summary: 'inbound chat messages through the whole pipeline (web chat route -> engine turn -> outbox): messages/s, p50/p99, ratio to a bare INSERT route', load: () => import('./benchmarks/conversations.js') },
   wifi: { summary: 'issue 4 figures in one run: wifi-import, wifi-claims and wifi-sync', load: () => import('./benchmarks/wifi.js') },
   'wifi-sync': { summary: 'one sync cycle of 50 simulated routers x 2 000 sessions: cycle time, our CPU per router, memory across cycles', load: () => import('./benchmarks/wifi-sync.js') },
   tenancy: { summary: 'cost of withTenant() + row-level security vs a bare platform transaction', load: () => import('./benchmarks/tenancy.js') },

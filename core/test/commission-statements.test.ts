@@ -278,7 +278,7 @@ describe.each(testDrivers())('commission statements on %s', (driver) => {
     const logger = pino({ level: 'silent' });
     const secrets = createSecretBox(Buffer.alloc(32, 7));
     const jobs = createJobRunner({
-      definitions: buildJobDefinitions({ db, gateways: createGatewayDirectory({ db, secrets }), clock, fileStore, secrets, routerClient: createRouterOsClient(), logger }),
+      definitions: buildJobDefinitions({ db, gateways: createGatewayDirectory({ db, secrets }), clock, fileStore, secrets, routerClient: createRouterOsClient(), senderFor: () => undefined, logger }),
       logger,
     });
     await jobs.start();

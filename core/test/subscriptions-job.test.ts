@@ -24,7 +24,7 @@ describe('check-subscription-renewals job', () => {
     const secrets = createSecretBox(randomBytes(32));
     const gateways = createGatewayDirectory({ db: test.db, secrets });
     jobs = createJobRunner({
-      definitions: buildJobDefinitions({ db: test.db, gateways, clock: { now: () => new Date() }, fileStore: createLocalDiskFileStore(directory), secrets, routerClient: createRouterOsClient(), logger }),
+      definitions: buildJobDefinitions({ db: test.db, gateways, clock: { now: () => new Date() }, fileStore: createLocalDiskFileStore(directory), secrets, routerClient: createRouterOsClient(), senderFor: () => undefined, logger }),
       logger,
     });
     await jobs.start();

@@ -74,7 +74,8 @@ function foldBeginIntoFirstStatement(pool: pg.Pool): void {
   const holdingBegin = new WeakMap<object, boolean>();
   pool.on('release', (_error: unknown, client: object) => holdingBegin.delete(client));
   pool.on('connect', (client) => {
-    const send = client.query.bind(client) as QueryFunction;
+    // Looked up on every call, not bound once: the prototype's query may be wrapped later (bench/src/sql-round-trips.ts).
+    const send: QueryFunction = (...args) => (Object.getPrototypeOf(client) as { query: QueryFunction }).query.apply(client, args);
     const folded: QueryFunction = (config, values, callback) => {
       const text = typeof config === 'string' ? config : (config as { text?: unknown } | null)?.text;
       const plain =

@@ -37,6 +37,8 @@ const envSchema = z.object({
   CAMPAY_USERNAME: z.string().min(1).optional(),
   CAMPAY_PASSWORD: z.string().min(1).optional(),
   CAMPAY_WEBHOOK_KEY: z.string().min(8, 'must be the webhook key of the CamPay app (at least 8 characters)').optional(),
+  DEMO_MODE: z.enum(['auto', 'on', 'off'], 'must be auto, on or off').default('auto'),
+  DEMO_AUTO_APPROVE_MS: z.coerce.number('must be a whole number of milliseconds (0: approve by hand only)').int('must be a whole number of milliseconds (0: approve by hand only)').min(0, 'must be a whole number of milliseconds (0: approve by hand only)').max(600_000, 'at most 600000 (10 minutes)').default(5_000),
 });
 
 /** Variables whose values must never be echoed back (they carry credentials). */
@@ -60,6 +62,33 @@ export interface Config {
   filesDir: string;
   /** The platform's own CamPay app, when configured. */
   campay?: PlatformCampayApp;
+  /** Demo mode of `relais serve` (simulated CamPay and router, a seeded `demo` tenant), when it applies. */
+  demo?: DemoConfig;
+}
+
+export interface DemoConfig {
+  /** The simulated CamPay approves each payment this long after the push; 0: only by hand (/demo). */
+  autoApproveMs: number;
+}
+
+/**
+ * DEMO_MODE=auto turns demo mode on only where it cannot fake a real payment: no CamPay app and
+ * not production. `on` is for forcing it in development; production refuses it outright.
+ */
+function demoMode(vars: z.infer<typeof envSchema>, campay: PlatformCampayApp | undefined): DemoConfig | undefined {
+  if (vars.DEMO_MODE === 'on' && vars.NODE_ENV === 'production') {
+    throw new ConfigError('DEMO_MODE=on is refused in production: demo mode fakes payments (configure CAMPAY_* instead)');
+  }
+  if (vars.DEMO_MODE === 'on' && campay) {
+    throw new ConfigError('DEMO_MODE=on cannot be used with the CAMPAY_* variables: demo mode replaces CamPay with its simulator');
+  }
+  // The simulators live in the server process: separate workers could not reach them.
+  const jobsInServer = !vars.REDIS_URL || vars.JOBS_IN_SERVER;
+  if (vars.DEMO_MODE === 'on' && !jobsInServer) {
+    throw new ConfigError('DEMO_MODE=on needs JOBS_IN_SERVER=true: the demo simulators run inside "relais serve", out of reach of separate workers');
+  }
+  const enabled = vars.DEMO_MODE === 'on' || (vars.DEMO_MODE === 'auto' && !campay && vars.NODE_ENV !== 'production' && jobsInServer);
+  return enabled ? { autoApproveMs: vars.DEMO_AUTO_APPROVE_MS } : undefined;
 }
 
 /** The platform CamPay app: all of token-or-login and webhook key, or nothing. */
@@ -91,6 +120,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (vars.NODE_ENV === 'production' && !vars.APP_KEY) {
     throw new ConfigError('APP_KEY is required in production: 32 random bytes in base64 (openssl rand -base64 32)');
   }
+  const campay = platformCampay(vars);
   const database: DatabaseConfig = vars.DATABASE_URL
     ? { driver: 'postgres', url: vars.DATABASE_URL, ownerUrl: vars.DATABASE_OWNER_URL, poolSize: vars.DATABASE_POOL_SIZE }
     : { driver: 'pglite', dataDir: vars.PGLITE_DATA_DIR };
@@ -106,6 +136,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     appKey: vars.APP_KEY,
     appKeyFile: vars.APP_KEY_FILE,
     filesDir: vars.FILES_DIR,
-    campay: platformCampay(vars),
+    campay,
+    demo: demoMode(vars, campay),
   };
 }

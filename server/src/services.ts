@@ -3,7 +3,9 @@ import { createGatewayDirectory, createLocalDiskFileStore, createSecretBox, syst
 import { openDatabase, type Database } from '@relais/db';
 import { buildJobDefinitions, createJobRunner, JOB_SCHEDULES, type JobRunner } from '@relais/workers';
 import { resolveAppKey } from './app-key.js';
+import { createSenderFor } from './channel-senders.js';
 import type { Config } from './config.js';
+import type { DemoMode } from './demo/start-demo-mode.js';
 import { createRouterClient } from './router-client.js';
 
 /** Everything the transports (HTTP, CLI, workers) are wired with. Built once per process. */
@@ -17,6 +19,8 @@ export interface Services {
   gateways: GatewayDirectory;
   fileStore: FileStore;
   routerClient: RouterClient;
+  /** Set by `relais serve` in demo mode only: the simulators standing in for CamPay and a router. */
+  demo?: DemoMode;
   close(): Promise<void>;
 }
 
@@ -35,7 +39,7 @@ export async function createServices(
   let jobs: JobRunner | undefined;
   try {
     jobs = createJobRunner({
-      definitions: buildJobDefinitions({ db, gateways, clock, fileStore, secrets, routerClient, logger: logger.child({ component: 'jobs' }) }),
+      definitions: buildJobDefinitions({ db, gateways, clock, fileStore, secrets, routerClient, senderFor: createSenderFor({ secrets }), logger: logger.child({ component: 'jobs' }) }),
       redisUrl: config.redisUrl,
       queuePrefix: config.queuePrefix,
       logger: logger.child({ component: 'jobs' }),

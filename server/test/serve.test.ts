@@ -19,7 +19,8 @@ describe('relais serve, as a process', () => {
 
   it('serves /health (pglite) and the web app with embedded defaults, refuses a second process on the same data, and stops on SIGTERM', async () => {
     const port = await freePort();
-    const env = cleanEnv({ LOG_LEVEL: 'info', PORT: String(port), HOST: '127.0.0.1', PGLITE_DATA_DIR: join(dataDir, 'pglite'), APP_KEY_FILE: join(dataDir, 'app-key') });
+    // Demo mode (on by default without CamPay) would seed a tenant; demo-mode.test.ts covers it.
+    const env = cleanEnv({ LOG_LEVEL: 'info', PORT: String(port), HOST: '127.0.0.1', PGLITE_DATA_DIR: join(dataDir, 'pglite'), APP_KEY_FILE: join(dataDir, 'app-key'), DEMO_MODE: 'off' });
     const server = startRelais(['serve'], env);
     try {
       const health = await healthOf(port, server.output);

@@ -205,7 +205,7 @@ describe('payment lifecycle: CamPay simulator over HTTP, real database, webhook 
       await sim.approve((await paymentRow(first.paymentId)).gatewayReference!);
       expect(await confirmPayment(deps(), { gatewayAppId: 'platform', paymentId: first.paymentId })).toBe('duplicate_success_refund_required');
 
-      const consumers = buildOutboxConsumers({ ...deps(), logger: services.logger, fileStore: services.fileStore, secrets: services.secrets, routerClient: services.routerClient });
+      const consumers = buildOutboxConsumers({ ...deps(), logger: services.logger, fileStore: services.fileStore, secrets: services.secrets, routerClient: services.routerClient, senderFor: () => undefined });
       expect((await dispatchOutbox({ db: services.db, clock, consumers }, { tenantId })).delivered).toBeGreaterThanOrEqual(1);
       const refund = await services.db.withPlatform(async (tx) => (await tx.select().from(payments).where(eq(payments.externalReference, `refund:${first.paymentId}`)))[0]!);
       expect(refund).toMatchObject({ kind: 'refund', amountXaf: 1_000, phone: '+237670000001', status: 'pending' });

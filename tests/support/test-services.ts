@@ -6,6 +6,7 @@ import pino from 'pino';
 import { createGatewayDirectory, createLocalDiskFileStore, createRouterOsClient, createSecretBox, systemClock, type Clock, type PlatformCampayApp } from '@relais/core';
 import { buildJobDefinitions, createJobRunner } from '@relais/workers';
 import { loadConfig } from '../../server/src/config.js';
+import { createSenderFor } from '../../server/src/channel-senders.js';
 import type { Services } from '../../server/src/services.js';
 import type { TestDatabase } from './test-database.js';
 
@@ -16,7 +17,7 @@ import type { TestDatabase } from './test-database.js';
  */
 export async function createTestServices(
   test: TestDatabase,
-  options: { campay?: PlatformCampayApp; clock?: Clock; startJobs?: boolean } = {},
+  options: { campay?: PlatformCampayApp; clock?: Clock; startJobs?: boolean; telegramApiRoot?: string } = {},
 ): Promise<Services> {
   const logger = pino({ level: 'silent' });
   const secrets = createSecretBox(randomBytes(32));
@@ -25,7 +26,7 @@ export async function createTestServices(
   const filesDir = await mkdtemp(join(tmpdir(), 'relais-files-'));
   const fileStore = createLocalDiskFileStore(filesDir);
   const routerClient = createRouterOsClient();
-  const jobs = createJobRunner({ definitions: buildJobDefinitions({ db: test.db, gateways, clock, fileStore, secrets, routerClient, logger }), logger });
+  const jobs = createJobRunner({ definitions: buildJobDefinitions({ db: test.db, gateways, clock, fileStore, secrets, routerClient, senderFor: createSenderFor({ secrets }, { telegramApiRoot: options.telegramApiRoot }), logger }), logger });
   if (options.startJobs !== false) await jobs.start();
   return {
     config: loadConfig({ FILES_DIR: filesDir }),

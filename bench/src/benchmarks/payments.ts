@@ -2,7 +2,8 @@
  * Payment confirmations end to end: the CamPay simulator sends a signed SUCCESSFUL callback over
  * HTTP to the real fastify app (/webhooks/campay/platform), which stores the event and queues
  * 'payments.confirm'; the job re-reads the transaction from the simulator over HTTP and commits
- * payment, ledger lines and outbox message in one transaction. Measured against a bare fastify
+ * payment, ledger lines and outbox message in one transaction (shared with the confirmations
+ * waiting at the same time, docs/decisions/009). Measured against a bare fastify
  * route doing one INSERT on the same database, same concurrency, same run.
  *
  * Closed loop: CONCURRENCY payments are in flight at any time, a payment being in flight from the
@@ -56,11 +57,6 @@ const CONCURRENCY = positiveInteger('BENCH_CONCURRENCY', 32);
 const POOL_SIZE = positiveInteger('DATABASE_POOL_SIZE', 10);
 /** Override of the confirm job's own concurrency, for experiments; unset = the definition's. */
 const CONFIRM_CONCURRENCY = process.env.BENCH_CONFIRM_CONCURRENCY ? positiveInteger('BENCH_CONFIRM_CONCURRENCY', 1) : undefined;
-/**
- * Experiment: index payment_webhook_events on (gateway_app_id, gateway_reference), which the
- * confirmation's final UPDATE filters on and no index covers. Not part of the schema yet.
- */
-const WEBHOOK_EVENTS_INDEX = process.env.BENCH_WEBHOOK_EVENTS_INDEX === '1';
 /** Writes a V8 CPU profile of the measured confirmations there (open it in Chrome DevTools). */
 const CPU_PROFILE = process.env.BENCH_CPU_PROFILE || undefined;
 const BASELINE_REQUESTS = 5_000;
@@ -226,18 +222,6 @@ async function postgresSettings(ownerUrl: string): Promise<Record<string, string
   }
 }
 
-/** The BENCH_WEBHOOK_EVENTS_INDEX experiment, created by the owner on PostgreSQL. */
-async function createWebhookEventsIndex(ownerUrl: string | undefined): Promise<void> {
-  if (!ownerUrl) throw new Error('BENCH_WEBHOOK_EVENTS_INDEX needs PostgreSQL (the index is created by the owner)');
-  const client = new pg.Client({ connectionString: ownerUrl });
-  await client.connect();
-  try {
-    await client.query('CREATE INDEX payment_webhook_events_reference_idx ON payment_webhook_events (gateway_app_id, gateway_reference)');
-  } finally {
-    await client.end();
-  }
-}
-
 export async function run(): Promise<void> {
   const scratch = await createScratchDatabase({ poolSize: POOL_SIZE });
   const { db } = scratch;
@@ -253,7 +237,6 @@ export async function run(): Promise<void> {
   let app: FastifyInstance | undefined;
   const filesDir = await mkdtemp(join(tmpdir(), 'relais-bench-files-'));
   try {
-    if (WEBHOOK_EVENTS_INDEX) await createWebhookEventsIndex(scratch.ownerUrl);
     const port = await freePort();
     sim = await startCampaySimulator({ callbackUrl: `http://127.0.0.1:${port}/webhooks/campay/platform`, callbackMethod: 'GET' });
     const secrets = createSecretBox(randomBytes(32));
@@ -264,7 +247,7 @@ export async function run(): Promise<void> {
     });
     const fileStore = createLocalDiskFileStore(filesDir);
     const routerClient = createRouterOsClient();
-    const definitions = instrumentedDefinitions(buildJobDefinitions({ db, gateways, clock: systemClock, fileStore, secrets, routerClient, logger }), signals.committed);
+    const definitions = instrumentedDefinitions(buildJobDefinitions({ db, gateways, clock: systemClock, fileStore, secrets, routerClient, senderFor: () => undefined, logger }), signals.committed);
     jobs = createJobRunner({ definitions, logger, redisUrl, queuePrefix });
     const services: Services = {
       config: loadConfig({ FILES_DIR: filesDir }),
@@ -397,7 +380,6 @@ export async function run(): Promise<void> {
         jobRunner: jobs.driver,
         poolSize: db.driver === 'postgres' ? POOL_SIZE : 1,
         confirmJobConcurrency: definitions.find((d) => d.name === PAYMENT_JOBS.confirm)?.concurrency,
-        webhookEventsIndexExperiment: WEBHOOK_EVENTS_INDEX,
         payments: PAYMENTS,
         warmup: WARMUP,
         concurrency: CONCURRENCY,

@@ -16,12 +16,6 @@ export interface GroupCommitOptions<I, O> {
   maxBatch: number;
   /** Flushes running at once (each holds a database connection). */
   maxConcurrentFlushes: number;
-  /**
-   * Items of one partition always share a flush, and when several flushes can start, waiting
-   * items are spread over them partition by partition (parallel transactions then touch
-   * disjoint rows). Without it, one flush takes everything waiting, up to maxBatch.
-   */
-  partitionOf?: (item: I) => string;
 }
 
 interface Waiting<I, O> {
@@ -50,7 +44,8 @@ export function createGroupCommit<I, O>(options: GroupCommitOptions<I, O>): Grou
     try {
       results = await options.flush(batch.map((entry) => entry.item));
     } catch {
-      // Nothing of the batch committed: each item again on its own, so only the culprit fails.
+      // The batch rolled back (or, if its COMMIT failed, perhaps not: flushes must be idempotent).
+      // Each item again on its own, so that only the culprit fails.
       for (const entry of batch) await flushOne(entry);
       return;
     }
@@ -59,18 +54,9 @@ export function createGroupCommit<I, O>(options: GroupCommitOptions<I, O>): Grou
 
   const start = () => {
     scheduled = false;
-    const free = options.maxConcurrentFlushes - running;
-    if (free <= 0 || waiting.length === 0) return;
-    let batches: Waiting<I, O>[][];
-    if (options.partitionOf) {
-      batches = spreadByPartition(waiting, options.partitionOf, free, options.maxBatch);
-      const taken = new Set(batches.flat());
-      waiting = waiting.filter((entry) => !taken.has(entry));
-    } else {
-      batches = [waiting.slice(0, options.maxBatch)];
-      waiting = waiting.slice(batches[0]!.length);
-    }
-    for (const batch of batches) {
+    while (running < options.maxConcurrentFlushes && waiting.length > 0) {
+      const batch = waiting.slice(0, options.maxBatch);
+      waiting = waiting.slice(batch.length);
       running += 1;
       void run(batch).finally(() => {
         running -= 1;
@@ -94,30 +80,6 @@ export function createGroupCommit<I, O>(options: GroupCommitOptions<I, O>): Grou
       });
     },
   };
-}
-
-/**
- * Deals whole partitions (largest first) to at most `bins` batches, each to the emptiest batch
- * it fits in; what fits nowhere waits for the next flush. A partition larger than `maxBatch`
- * is cut, so nothing waits forever.
- */
-function spreadByPartition<E extends { item: I }, I>(entries: readonly E[], partitionOf: (item: I) => string, bins: number, maxBatch: number): E[][] {
-  const partitions = new Map<string, E[]>();
-  for (const entry of entries) {
-    const key = partitionOf(entry.item);
-    const partition = partitions.get(key);
-    if (partition) partition.push(entry);
-    else partitions.set(key, [entry]);
-  }
-  const batches: E[][] = [];
-  for (const partition of [...partitions.values()].sort((a, b) => b.length - a.length)) {
-    const slice = partition.slice(0, maxBatch);
-    const open = batches.filter((batch) => batch.length + slice.length <= maxBatch);
-    const emptiest = open.sort((a, b) => a.length - b.length)[0];
-    if (batches.length < bins) batches.push([...slice]);
-    else if (emptiest) emptiest.push(...slice);
-  }
-  return batches;
 }
 
 /** One group commit per key object (a database handle), created on first use. */

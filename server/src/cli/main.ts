@@ -43,7 +43,7 @@ const COMMANDS: Record<string, { run: Command; usage: string; summary: string; w
   'voucher:generate': { run: voucherGenerateCommand, usage: voucherGenerateUsage, summary: "generate random voucher codes for a package and push them to the package's router" },
   'voucher:print': { run: voucherPrintCommand, usage: voucherPrintUsage, summary: 'write a printable A4 PDF of voucher cards with QR codes (36 a page)' },
   'wifi:import': { run: wifiImportCommand, usage: wifiImportUsage, summary: wifiImportSummary },
-  sim: { run: simCommand, usage: simUsage, summary: 'run a protocol simulator (campay, routeros) for demos and manual tests; needs no database', withoutConfig: true },
+  sim: { run: simCommand, usage: simUsage, summary: 'run a protocol simulator (campay, routeros, telegram, africastalking, whatsapp-cloud) for demos and manual tests; needs no database', withoutConfig: true },
 };
 
 function help(): string {

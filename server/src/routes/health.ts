@@ -13,8 +13,8 @@ function withTimeout<T>(promise: Promise<T>): Promise<T> {
 
 /** GET /health: database and queue state; 200 when both answer, 503 otherwise. */
 export const healthRoutes = fp(
-  async (app: FastifyInstance, options: { services: Pick<Services, 'db' | 'jobs'>; version: string }) => {
-    const { db, jobs } = options.services;
+  async (app: FastifyInstance, options: { services: Pick<Services, 'db' | 'jobs' | 'demo'>; version: string }) => {
+    const { db, jobs, demo } = options.services;
     app.get('/health', async (request, reply) => {
       const started = performance.now();
       const database = await withTimeout(db.ping()).then(
@@ -33,6 +33,8 @@ export const healthRoutes = fp(
         status: ok ? 'ok' : 'degraded',
         version: options.version,
         uptimeSeconds: Math.round(process.uptime()),
+        // Monitoring must be able to tell that payments here are simulated.
+        demo: Boolean(demo),
         database,
         queue,
       });

@@ -1,4 +1,4 @@
-import type { Clock, FileStore, GatewayDirectory, RouterClient, SecretBox } from '@relais/core';
+import type { Clock, FileStore, GatewayDirectory, RouterClient, SecretBox, SenderFor } from '@relais/core';
 import type { Database } from '@relais/db';
 import type { Logger } from 'pino';
 
@@ -13,4 +13,6 @@ export interface JobDependencies {
   /** Opens tenant secrets (router passwords). */
   secrets: SecretBox;
   routerClient: RouterClient;
+  /** The sender for a channel account (built by the composition root, which knows the channels). */
+  senderFor: SenderFor;
 }

@@ -17,6 +17,12 @@ export interface ChannelCapabilities {
   plainTextOnly: boolean;
   /** The answer is the reply to the request (USSD CON/END, web chat polling), not a push. */
   replyInSession: boolean;
+  /**
+   * An in-session channel whose sessions end (USSD): what the conversation says outside a
+   * customer's request (payment prompt, voucher) is pushed by the account's sender (an SMS)
+   * instead of waiting to be read, as web chat polling does.
+   */
+  pushOutsideSession?: boolean;
 }
 
 /** A message, channel-neutral. */
@@ -34,6 +40,8 @@ export interface SendRequest {
   /** The provider's address of the customer: chat id, E.164 number, wa_id... */
   recipient: string;
   body: OutboundMessageBody;
+  /** The bytes of `body.image`, read from the FileStore by the caller (absent when there is no image). */
+  imageBytes?: Buffer;
   /** Our message id, for providers that accept an idempotency key. */
   messageId: string;
 }
@@ -55,7 +63,40 @@ export class ChannelSendError extends Error {
   }
 }
 
+/**
+ * How fast a sender may push, as its provider allows; the delivery use case paces to these
+ * (evenly spaced sends, no bursts), so the provider's rate limiter rarely has to say 429.
+ */
+export interface SendLimits {
+  /** Messages per second to one recipient chat (Telegram: about 1). */
+  perChatPerSecond: number;
+  /** Messages per second for the whole channel account: one bot, one number (Telegram: about 30). */
+  perAccountPerSecond: number;
+  /** Up to this much random extra spacing per send (WhatsApp: do not look like a machine). */
+  jitterMs?: number;
+}
+
 export interface ChannelSender {
   readonly capabilities: ChannelCapabilities;
+  readonly limits: SendLimits;
+  /** Throws ChannelSendError on failure; its message must never quote a secret (it is stored). */
   send(request: SendRequest): Promise<SendResult>;
 }
+
+/**
+ * A channel account as the composition root needs it to build that account's sender. `kind` is
+ * read there, never in core; `secretsEnc` is opened there with the tenant id as owner.
+ */
+export interface SendingChannelAccount {
+  tenantId: string;
+  id: string;
+  kind: string;
+  externalId: string | null;
+  settings: Record<string, unknown>;
+  secretsEnc: string | null;
+  /** Changes when settings or secrets do: lets the composition root cache senders safely. */
+  updatedAt: Date;
+}
+
+/** The sender for an account, or undefined when no adapter can send on it (its messages wait). */
+export type SenderFor = (account: SendingChannelAccount) => ChannelSender | undefined;

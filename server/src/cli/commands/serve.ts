@@ -1,6 +1,7 @@
 import { onShutdownSignals } from '@relais/workers';
 import { build } from '../../app.js';
 import type { Config } from '../../config.js';
+import { startDemo } from '../../demo/start-demo.js';
 import { createLogger } from '../../logger.js';
 import { createServices } from '../../services.js';
 import type { CliOutput } from '../output.js';
@@ -9,18 +10,26 @@ export const serveUsage = 'relais serve';
 
 export async function serveCommand(_args: string[], config: Config, _output: CliOutput): Promise<void> {
   const logger = createLogger({ level: config.logLevel });
-  const services = await createServices(config, logger, { processJobs: config.jobsInServer });
+  // Demo mode (no CamPay, not production): simulators stand in for CamPay and a router.
+  const { services, demo } = await startDemo(config, logger, (effective) => createServices(effective, logger, { processJobs: config.jobsInServer }));
   const app = await build(services);
   onShutdownSignals(async () => {
     try {
       await app.close(); // stops accepting, lets in-flight requests finish
     } finally {
       await services.close(); // waits for running jobs, then closes the database (and its lock)
+      await demo?.close(); // after the jobs: they may still be talking to the simulators
     }
   }, logger);
   await app.listen({ host: config.http.host, port: config.http.port });
   logger.info(
-    { database: services.db.driver, jobs: services.jobs.driver, processingJobs: config.jobsInServer },
+    { database: services.db.driver, jobs: services.jobs.driver, processingJobs: config.jobsInServer, demo: Boolean(demo) },
     `Relais is serving on http://localhost:${config.http.port}`,
   );
+  if (demo) {
+    logger.warn(
+      `DEMO MODE: payments go to a CamPay simulator, not CamPay. Buy WiFi at http://localhost:${config.http.port}/chat/${demo.tenantSlug}` +
+        ` and approve payments at http://localhost:${config.http.port}/demo (set CAMPAY_* or DEMO_MODE=off to leave demo mode)`,
+    );
+  }
 }

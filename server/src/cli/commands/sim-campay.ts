@@ -2,11 +2,16 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import type { Config } from '../../config.js';
 import { UsageError, type CliOutput } from '../output.js';
+import { simAfricasTalkingCommand, simAfricasTalkingUsage } from './sim-africastalking.js';
 import { simRouterOsCommand, simRouterOsUsage } from './sim-routeros.js';
+import { simTelegramCommand, simTelegramUsage } from './sim-telegram.js';
+import { simWhatsAppCloudCommand, simWhatsAppCloudUsage } from './sim-whatsapp-cloud.js';
 
 export const simCampayUsage =
   'relais sim campay --port N [--host HOST] [--callback-url URL] [--callback-method GET|POST] [--webhook-key KEY] [--auto-approve-ms MS]';
-export const simUsage = `${simCampayUsage}\n  ${simRouterOsUsage}`;
+export const simUsage = [simCampayUsage, simRouterOsUsage, simTelegramUsage, simAfricasTalkingUsage, simWhatsAppCloudUsage].join('\n  ');
+
+const SIMULATORS = ['campay', 'routeros', 'telegram', 'africastalking', 'whatsapp-cloud'];
 
 const campayFlags = z.object({
   port: z.coerce.number().int().min(0).max(65535),
@@ -22,7 +27,11 @@ export async function simCommand(args: string[], _config: Config, output: CliOut
   const [simulator, ...rest] = args;
   if (simulator === 'campay') return simCampayCommand(rest, output);
   if (simulator === 'routeros') return simRouterOsCommand(rest, output, untilSignal);
-  throw new UsageError(simulator ? `unknown simulator "${simulator}" (available: campay, routeros)` : 'name a simulator (available: campay, routeros)');
+  if (simulator === 'telegram') return simTelegramCommand(rest, output, untilSignal);
+  if (simulator === 'africastalking') return simAfricasTalkingCommand(rest, output, untilSignal);
+  if (simulator === 'whatsapp-cloud') return simWhatsAppCloudCommand(rest, output, untilSignal);
+  const available = `available: ${SIMULATORS.join(', ')}`;
+  throw new UsageError(simulator ? `unknown simulator "${simulator}" (${available})` : `name a simulator (${available})`);
 }
 
 function parseCampayFlags(args: string[]): z.output<typeof campayFlags> {

@@ -1,0 +1,98 @@
+import { timingSafeEqual } from 'node:crypto';
+import { Telegram } from 'telegraf';
+import { z } from 'zod';
+import { AppError, findChannelAccountRoute, handleInboundMessage, loadChannelAccount, type Clock, type SecretBox } from '@relais/core';
+import type { Database } from '@relais/db';
+import { TELEGRAM_CAPABILITIES } from './telegram-capabilities.js';
+
+/** The parts of a Telegram Update we read (https://core.telegram.org/bots/api#update); others pass. */
+const telegramUser = z.looseObject({ id: z.number().int(), first_name: z.string().optional(), last_name: z.string().optional(), language_code: z.string().optional() });
+const telegramChat = z.looseObject({ id: z.number().int(), type: z.string() });
+export const telegramUpdateSchema = z.looseObject({
+  update_id: z.number().int(),
+  message: z
+    .looseObject({
+      message_id: z.number().int(),
+      date: z.number().int(),
+      chat: telegramChat,
+      from: telegramUser.optional(),
+      text: z.string().optional(),
+      caption: z.string().optional(),
+    })
+    .optional(),
+  callback_query: z
+    .looseObject({
+      id: z.string(),
+      from: telegramUser,
+      data: z.string().optional(),
+      message: z.looseObject({ chat: telegramChat }).optional(),
+    })
+    .optional(),
+});
+export type TelegramUpdate = z.output<typeof telegramUpdateSchema>;
+
+/** A photo, sticker or voice note has no text: the engine answers an empty input politely. */
+const NOT_TEXT = '';
+
+export interface TelegramInboundResult {
+  handled: boolean;
+  /** The callback query to acknowledge (the button's spinner), with what it takes to do so. */
+  callback?: { callbackQueryId: string; botToken: string; apiRoot?: string };
+}
+
+/**
+ * Translates one Telegram update for a channel account into the conversation engine's inbound
+ * message. Checks the webhook's secret token first (constant time): a wrong one is
+ * UNAUTHENTICATED and nothing is stored. Updates with no customer input (edits, joins) are
+ * acknowledged and ignored; private chats only (groups are not a customer conversation).
+ */
+export async function handleTelegramUpdate(
+  deps: { db: Database; clock: Clock; secrets: SecretBox },
+  options: { channelAccountId: string; secretToken: string | undefined; update: unknown },
+): Promise<TelegramInboundResult> {
+  const { tenantId } = await findChannelAccountRoute(deps, options.channelAccountId);
+  const account = await loadChannelAccount(deps, { tenantId, channelAccountId: options.channelAccountId });
+  if (account.kind !== 'telegram') throw new AppError('NOT_FOUND', 'no such Telegram channel');
+  if (!secretMatches(account.secrets.webhookSecret, options.secretToken)) throw new AppError('UNAUTHENTICATED', 'wrong webhook secret token');
+  const parsed = telegramUpdateSchema.safeParse(options.update);
+  if (!parsed.success) throw new AppError('VALIDATION_FAILED', 'not a Telegram update');
+  const update = parsed.data;
+
+  const input = update.message
+    ? { chat: update.message.chat, from: update.message.from, text: update.message.text ?? NOT_TEXT, date: update.message.date }
+    : update.callback_query?.message && update.callback_query.data !== undefined
+      ? { chat: update.callback_query.message.chat, from: update.callback_query.from, text: update.callback_query.data, date: undefined }
+      : undefined;
+  const apiRoot = typeof account.settings.apiRoot === 'string' ? account.settings.apiRoot : undefined;
+  const callback = update.callback_query && account.secrets.botToken ? { callbackQueryId: update.callback_query.id, botToken: account.secrets.botToken, apiRoot } : undefined;
+  if (!input || input.chat.type !== 'private') return { handled: false, callback };
+
+  await handleInboundMessage(deps, {
+    tenantId,
+    channelAccountId: account.id,
+    sender: { externalId: String(input.chat.id), name: [input.from?.first_name, input.from?.last_name].filter(Boolean).join(' ') || undefined },
+    // update_id is unique per bot and the same on Telegram's retries of one update.
+    providerMessageId: `update:${update.update_id}`,
+    text: input.text,
+    receivedAt: input.date ? new Date(input.date * 1000) : deps.clock.now(),
+    capabilities: TELEGRAM_CAPABILITIES,
+  });
+  return { handled: true, callback };
+}
+
+function secretMatches(expected: string | undefined, given: string | undefined): boolean {
+  // An account without a webhook secret accepts no webhook at all: never an open endpoint.
+  if (!expected || given === undefined) return false;
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * Stops the spinner on the button the customer pressed. Best effort: the answer already goes out
+ * as a message, so a failure here is logged by the caller and changes nothing else.
+ */
+export async function answerTelegramCallback(options: { botToken: string; apiRoot?: string; callbackQueryId: string }): Promise<void> {
+  const telegram = new Telegram(options.botToken, { ...(options.apiRoot ? { apiRoot: options.apiRoot } : {}), webhookReply: false });
+  await telegram.answerCbQuery(options.callbackQueryId);
+}

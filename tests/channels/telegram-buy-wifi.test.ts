@@ -1,0 +1,133 @@
+import { randomBytes } from 'node:crypto';
+import { and, desc, eq } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import jsQR from 'jsqr';
+import { PNG } from 'pngjs';
+import { Telegram } from 'telegraf';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createChannelAccount, createTenant, generateVouchers } from '@relais/core';
+import { conversationMessages, paymentAttempts, payments, tickets, wifiVouchers } from '@relais/db';
+import { JOB_SCHEDULES } from '@relais/workers';
+import { startCampaySimulator, startTelegramSimulator, type CampaySimulator, type SentMessage, type TelegramSimulator } from '@relais/sim';
+import { build } from '../../server/src/app.js';
+import type { Services } from '../../server/src/services.js';
+import { eventually, freePort } from '../support/relais-process.js';
+import { createTestDatabase } from '../support/test-database.js';
+import { createTestServices } from '../support/test-services.js';
+import { insertWifiPackage } from '../support/wifi-fixtures.js';
+
+const BOT_TOKEN = '123456:TEST-relais-bot-token-abcdef';
+const WEBHOOK_SECRET = 'tg-webhook-secret-0123456789';
+
+function qrContent(png: Buffer): string | undefined {
+  const image = PNG.sync.read(png);
+  return jsQR(new Uint8ClampedArray(image.data.buffer, image.data.byteOffset, image.data.byteLength), image.width, image.height)?.data;
+}
+
+// The purchase on Telegram with every real part: the Telegram Bot API simulator posts updates to
+// our webhook (secret token header) and receives the bot's replies from the delivery queue
+// through telegraf; the CamPay simulator takes the payment.
+describe('Telegram: buying WiFi end to end', () => {
+  let telegram: TelegramSimulator;
+  let campay: CampaySimulator;
+  let services: Services;
+  let app: FastifyInstance;
+  let tenantId: string;
+  let channelId: string;
+  let port: number;
+
+  beforeAll(async () => {
+    port = await freePort();
+    campay = await startCampaySimulator({ callbackUrl: `http://127.0.0.1:${port}/webhooks/campay/platform`, callbackMethod: 'POST', balance: { mtn: 10_000_000, orange: 10_000_000 } });
+    telegram = await startTelegramSimulator({ bots: [{ token: BOT_TOKEN, username: 'wifi_zone_bot' }], rateLimits: false });
+    services = await createTestServices(await createTestDatabase(), {
+      campay: { baseUrl: campay.url, credentials: { kind: 'login', username: campay.credentials.username, password: campay.credentials.password }, webhookKey: campay.webhookKey },
+      telegramApiRoot: telegram.apiRoot,
+    });
+    app = await build(services, { adminWebBuildDirectory: false });
+    await app.listen({ host: '127.0.0.1', port });
+    for (const scheduleId of ['outbox-dispatch', 'messages-deliver']) {
+      const schedule = JOB_SCHEDULES.find((candidate) => candidate.scheduleId === scheduleId);
+      if (schedule) await services.jobs.schedule(schedule.name, '* * * * * *', { scheduleId });
+    }
+    tenantId = (await createTenant({ db: services.db, clock: services.clock }, { name: 'Wifi Zone Makepe', email: 'makepe@example.cm', mode: 'commission' })).tenant.id;
+    const { id: packageId } = await insertWifiPackage(services.db, tenantId);
+    await generateVouchers({ db: services.db }, { tenantId, packageId, count: 3 });
+    const account = await createChannelAccount(
+      { db: services.db, secrets: services.secrets },
+      { tenantId, kind: 'telegram', name: 'Makepe bot', externalId: 'wifi_zone_bot', settings: { apiRoot: telegram.apiRoot }, secrets: { botToken: BOT_TOKEN, webhookSecret: WEBHOOK_SECRET } },
+    );
+    channelId = account.id;
+    // As an operator would: register the webhook with its secret token through the Bot API.
+    await new Telegram(BOT_TOKEN, { apiRoot: telegram.apiRoot }).setWebhook(`http://127.0.0.1:${port}/webhooks/telegram/${channelId}`, { secret_token: WEBHOOK_SECRET });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await services?.close();
+    await telegram?.close();
+    await campay?.close();
+  });
+
+  const sentTo = (chatId: number) => telegram.sent(BOT_TOKEN, chatId);
+  const waitForMessage = (chatId: number, what: string, test: (message: SentMessage) => boolean) =>
+    eventually(async () => sentTo(chatId).find(test), 30_000, what);
+  const buttons = (message: SentMessage) => (message.inlineKeyboard ?? []).flat();
+
+  it('menu buttons, package, phone number asked, USSD code, then the voucher code and QR photo', async () => {
+    const chatId = 7001;
+    await telegram.sendUserMessage(BOT_TOKEN, { chatId, text: 'bonjour', from: { firstName: 'Awa' } });
+    const languages = await waitForMessage(chatId, 'language choice', (message) => buttons(message).some((button) => button.text === 'Français'));
+    await telegram.pressButton(BOT_TOKEN, { chatId, callbackData: buttons(languages).find((button) => button.text === 'Français')!.callback_data! });
+    const menu = await waitForMessage(chatId, 'menu', (message) => buttons(message).some((button) => button.text === 'Acheter du WiFi'));
+    await telegram.pressButton(BOT_TOKEN, { chatId, callbackData: buttons(menu).find((button) => button.text === 'Acheter du WiFi')!.callback_data! });
+    const packages = await waitForMessage(chatId, 'packages', (message) => buttons(message).some((button) => button.text === '1 jour - 500 FCFA'));
+    await telegram.pressButton(BOT_TOKEN, { chatId, callbackData: buttons(packages).find((button) => button.text === '1 jour - 500 FCFA')!.callback_data! });
+    // Telegram does not give the customer's number: the bot asks for it.
+    await waitForMessage(chatId, 'phone question', (message) => (message.text ?? '').includes('Quel numéro'));
+    await telegram.sendUserMessage(BOT_TOKEN, { chatId, text: '670000011' });
+    await waitForMessage(chatId, 'USSD code', (message) => (message.text ?? '').includes('*126#'));
+    // Button presses were acknowledged (the spinner stops).
+    expect(telegram.callbackAnswers(BOT_TOKEN).length).toBeGreaterThanOrEqual(3);
+
+    const [ticket] = await services.db.withTenant(tenantId, (tx) => tx.select().from(tickets).where(eq(tickets.tenantId, tenantId)).orderBy(desc(tickets.number)).limit(1));
+    const reference = await eventually(async () => {
+      const [attempt] = await services.db.withTenant(tenantId, (tx) => tx.select().from(paymentAttempts).where(eq(paymentAttempts.ticketId, ticket!.id)));
+      if (!attempt) return undefined;
+      const [payment] = await services.db.withPlatform((tx) => tx.select().from(payments).where(eq(payments.externalReference, attempt.externalReference)));
+      return payment?.gatewayReference ?? undefined;
+    }, 30_000, 'gateway reference');
+    await campay.approve(reference);
+
+    const photo = await waitForMessage(chatId, 'voucher photo', (message) => message.method === 'sendPhoto');
+    const [voucher] = await services.db.withTenant(tenantId, (tx) => tx.select().from(wifiVouchers).where(and(eq(wifiVouchers.tenantId, tenantId), eq(wifiVouchers.ticketId, ticket!.id))));
+    const said = sentTo(chatId).map((message) => `${message.text ?? ''} ${message.caption ?? ''}`).join('\n');
+    expect(said).toContain(voucher!.username);
+    expect(qrContent(photo.photo!.bytes!)).toBe(voucher!.username);
+  });
+
+  it('refuses an update without the right secret token, and stores nothing', async () => {
+    const update = { update_id: 990001, message: { message_id: 1, date: 1_700_000_000, chat: { id: 7002, type: 'private' }, from: { id: 7002, first_name: 'Eve' }, text: 'bonjour' } };
+    for (const headers of [{}, { 'x-telegram-bot-api-secret-token': 'wrong' }]) {
+      const response = await app.inject({ method: 'POST', url: `/webhooks/telegram/${channelId}`, payload: update, headers });
+      expect(response.statusCode).toBe(401);
+    }
+    const unknown = await app.inject({ method: 'POST', url: `/webhooks/telegram/${randomBytes(4).toString('hex')}`, payload: update, headers: { 'x-telegram-bot-api-secret-token': WEBHOOK_SECRET } });
+    expect(unknown.statusCode).toBe(404);
+    const stored = await services.db.withTenant(tenantId, (tx) => tx.select().from(conversationMessages).where(eq(conversationMessages.providerMessageId, 'update:990001')));
+    expect(stored).toEqual([]);
+  });
+
+  it('the same update delivered twice gets one reply; a malformed body is a 400', async () => {
+    const headers = { 'x-telegram-bot-api-secret-token': WEBHOOK_SECRET };
+    const update = await telegram.sendUserMessage(BOT_TOKEN, { chatId: 7003, text: 'hello', from: { firstName: 'Ali' } });
+    // Telegram retries an update it thinks was lost: the same update_id again.
+    expect((await app.inject({ method: 'POST', url: `/webhooks/telegram/${channelId}`, payload: update, headers })).statusCode).toBe(200);
+    await eventually(async () => (sentTo(7003).length > 0 ? true : undefined), 30_000, 'a reply');
+    const outbound = await services.db.withTenant(tenantId, (tx) => tx.select().from(conversationMessages).where(eq(conversationMessages.direction, 'outbound')));
+    const inbound = await services.db.withTenant(tenantId, (tx) => tx.select().from(conversationMessages).where(eq(conversationMessages.providerMessageId, `update:${update.update_id}`)));
+    expect(inbound).toHaveLength(1);
+    expect(outbound.filter((row) => row.conversationId === inbound[0]!.conversationId)).toHaveLength(1);
+    const malformed = await app.inject({ method: 'POST', url: `/webhooks/telegram/${channelId}`, payload: { nope: true }, headers });
+    expect(malformed.statusCode).toBe(400);
+  });
+});

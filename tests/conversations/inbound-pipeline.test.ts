@@ -1,0 +1,191 @@
+import { and, asc, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createTenant,
+  findOrCreateChannelAccount,
+  generateVouchers,
+  handleInboundMessage,
+  notifyConversationOfTicket,
+  CONVERSATION_IDLE_EXPIRY_MS,
+  type ChannelCapabilities,
+} from '@relais/core';
+import { contactIdentities, contacts, conversationMessages, conversations, outbox, tickets, type Database } from '@relais/db';
+import { steppedClock } from '../support/stepped-clock.js';
+import { createTestDatabase, testDrivers, type TestDatabase } from '../support/test-database.js';
+import { insertWifiPackage } from '../support/wifi-fixtures.js';
+
+/** A push channel with numbered lists (as SMS or WhatsApp through Baileys would declare). */
+const LIST_CHANNEL: ChannelCapabilities = { buttons: false, maxButtons: 0, images: true, maxTextLength: 1000, plainTextOnly: false, replyInSession: false };
+const BUTTON_CHANNEL: ChannelCapabilities = { buttons: true, maxButtons: 10, images: true, maxTextLength: 4000, plainTextOnly: false, replyInSession: true };
+
+describe.each(testDrivers())('inbound pipeline on %s', (driver) => {
+  let test: TestDatabase;
+  let db: Database;
+  const clock = steppedClock();
+  let tenantId: string;
+  let pushAccount: string;
+  let otherPushAccount: string;
+  let webAccount: string;
+  let messageCounter = 0;
+
+  beforeAll(async () => {
+    test = await createTestDatabase(driver);
+    db = test.db;
+    tenantId = (await createTenant({ db, clock }, { name: 'Wifi Zone Akwa', email: `akwa-${driver}@example.cm`, mode: 'commission' })).tenant.id;
+    pushAccount = (await findOrCreateChannelAccount({ db }, { tenantId, kind: 'whatsapp', name: 'WhatsApp' })).id;
+    otherPushAccount = (await findOrCreateChannelAccount({ db }, { tenantId, kind: 'sms', name: 'SMS' })).id;
+    webAccount = (await findOrCreateChannelAccount({ db }, { tenantId, kind: 'webchat', name: 'Web chat' })).id;
+    const { id: packageId } = await insertWifiPackage(db, tenantId);
+    await generateVouchers({ db }, { tenantId, packageId, count: 2 });
+  });
+  afterAll(async () => {
+    await test?.drop();
+  });
+
+  function inbound(externalId: string, text: string, options: { providerMessageId?: string; phoneE164?: string; account?: string; capabilities?: ChannelCapabilities } = {}) {
+    messageCounter += 1;
+    return handleInboundMessage(
+      { db, clock },
+      {
+        tenantId,
+        channelAccountId: options.account ?? pushAccount,
+        sender: { externalId, phoneE164: options.phoneE164 },
+        providerMessageId: options.providerMessageId ?? `msg-${messageCounter}`,
+        text,
+        receivedAt: clock.now(),
+        capabilities: options.capabilities ?? LIST_CHANNEL,
+      },
+    );
+  }
+
+  const messagesOf = (conversationId: string) =>
+    db.withTenant(tenantId, (tx) =>
+      tx.select().from(conversationMessages).where(and(eq(conversationMessages.tenantId, tenantId), eq(conversationMessages.conversationId, conversationId))).orderBy(asc(conversationMessages.seq)),
+    );
+  const conversationRow = async (conversationId: string) =>
+    (await db.withTenant(tenantId, (tx) => tx.select().from(conversations).where(and(eq(conversations.tenantId, tenantId), eq(conversations.id, conversationId)))))[0]!;
+  const textOf = (body: unknown) => (body as { text: string }).text;
+
+  it('creates unknown contacts and answers the first message with the language question, as a numbered list', async () => {
+    const outcome = await inbound('237670000101@s.whatsapp.net', 'Bonjour', { phoneE164: '+237670000101' });
+    expect(outcome.duplicate).toBe(false);
+    expect(outcome.replies).toHaveLength(1);
+    expect(outcome.replies[0]!.body.choices).toBeUndefined();
+    expect(outcome.replies[0]!.body.text).toMatch(/Choisissez votre langue[\s\S]*\n1\. Français\n2\. English$/);
+    const [row] = await messagesOf(outcome.conversationId).then((rows) => rows.filter((message) => message.direction === 'outbound'));
+    expect(row!.status).toBe('pending'); // a push channel: the delivery queue sends it
+  });
+
+  it('merges contacts across channels by phone number, and pays with the chat number by default', async () => {
+    const whatsapp = await inbound('237670000102@s.whatsapp.net', 'bonjour', { phoneE164: '+237670000102' });
+    const sms = await inbound('+237670000102', 'bonjour', { phoneE164: '+237670000102', account: otherPushAccount });
+    expect(sms.contactId).toBe(whatsapp.contactId);
+    expect(sms.conversationId).not.toBe(whatsapp.conversationId);
+    const identities = await db.withTenant(tenantId, (tx) => tx.select().from(contactIdentities).where(eq(contactIdentities.contactId, whatsapp.contactId)));
+    expect(identities.map((identity) => identity.channelKind).sort()).toEqual(['sms', 'whatsapp']);
+
+    await inbound('+237670000102', '1', { phoneE164: '+237670000102', account: otherPushAccount }); // Français
+    await inbound('+237670000102', '1', { phoneE164: '+237670000102', account: otherPushAccount }); // Acheter du WiFi
+    const ordered = await inbound('+237670000102', '1', { phoneE164: '+237670000102', account: otherPushAccount }); // 1 jour
+    expect(ordered.replies.map((reply) => reply.body.text)).toEqual(['Je demande 500 FCFA au +237670000102. Vous allez recevoir une demande de confirmation sur votre téléphone.']);
+    const [ticket] = await db.withTenant(tenantId, (tx) => tx.select().from(tickets).where(and(eq(tickets.tenantId, tenantId), eq(tickets.conversationId, sms.conversationId))));
+    expect(ticket).toMatchObject({ contactId: whatsapp.contactId, subject: 'Achat WiFi : 1 jour', status: 'open' });
+    const [payment] = await db.withTenant(tenantId, (tx) => tx.select().from(outbox).where(and(eq(outbox.tenantId, tenantId), eq(outbox.topic, 'conversation.start_payment'))));
+    expect(payment!.payload).toEqual({ conversationId: sms.conversationId, ticketId: ticket!.id, payerPhone: '+237670000102', attempt: 1 });
+
+    // What happens to the ticket later reaches the same conversation, once per event however often it is delivered.
+    const failed = { tenantId, ticketId: ticket!.id, eventKey: 'outbox-delivery-1', news: { kind: 'payment_failed' as const, reason: 'failed', attemptsLeft: 2 } };
+    await notifyConversationOfTicket({ db, clock }, failed);
+    await notifyConversationOfTicket({ db, clock }, failed);
+    const outbound = (await messagesOf(sms.conversationId)).filter((row) => row.direction === 'outbound');
+    expect(outbound.filter((row) => textOf(row.body).startsWith('Le paiement n’a pas abouti'))).toHaveLength(1);
+    expect(textOf(outbound.at(-1)!.body)).toMatch(/encore 2 essais\)\.\n1\. Réessayer\n2\. Autre numéro\n3\. Menu$/);
+    expect((await conversationRow(sms.conversationId)).state).toMatchObject({ step: 'pay_failed' });
+  });
+
+  it('answers a message delivered twice (same provider id) once, even when both copies arrive together', async () => {
+    const first = await inbound('dup-contact', 'bonjour', { providerMessageId: 'wamid.same-1' });
+    const again = await inbound('dup-contact', 'bonjour', { providerMessageId: 'wamid.same-1' });
+    expect(again).toMatchObject({ duplicate: true, replies: [] });
+    const together = await Promise.all([inbound('dup-contact', '2', { providerMessageId: 'wamid.same-2' }), inbound('dup-contact', '2', { providerMessageId: 'wamid.same-2' })]);
+    expect(together.filter((outcome) => outcome.duplicate)).toHaveLength(1);
+    const rows = await messagesOf(first.conversationId);
+    expect(rows.filter((row) => row.direction === 'inbound')).toHaveLength(2);
+    expect(rows.filter((row) => row.direction === 'outbound')).toHaveLength(3); // language question; "English" noted + menu
+  });
+
+  it('processes two messages of one conversation one at a time: replies in order, each after its message', async () => {
+    const start = await inbound('busy-contact', 'bonjour', { account: webAccount, capabilities: BUTTON_CHANNEL });
+    await inbound('busy-contact', 'Français', { account: webAccount, capabilities: BUTTON_CHANNEL });
+    await Promise.all([
+      inbound('busy-contact', 'Acheter du WiFi', { account: webAccount, capabilities: BUTTON_CHANNEL }),
+      inbound('busy-contact', 'aide', { account: webAccount, capabilities: BUTTON_CHANNEL }),
+    ]);
+    const rows = (await messagesOf(start.conversationId)).slice(-4);
+    expect(rows.map((row) => row.direction)).toEqual(['inbound', 'outbound', 'inbound', 'outbound']);
+    // Each reply answers the message just before it.
+    const replyTo = { 'Acheter du WiFi': 'Quel forfait voulez-vous ?', aide: 'Je suis le robot' } as Record<string, string>;
+    expect(textOf(rows[1]!.body)).toContain(replyTo[textOf(rows[0]!.body)]!);
+    expect(textOf(rows[3]!.body)).toContain(replyTo[textOf(rows[2]!.body)]!);
+    // In-session channel: the replies were handed over with the response.
+    expect(rows[1]!.status).toBe('sent');
+  });
+
+  it('starts afresh after 30 minutes of silence, in the language the contact chose', async () => {
+    const start = await inbound('sleepy-contact', 'hello');
+    await inbound('sleepy-contact', 'english');
+    const packages = await inbound('sleepy-contact', '1');
+    expect(packages.replies[0]!.body.text).toContain('Which package would you like?');
+    const [contact] = await db.withTenant(tenantId, (tx) => tx.select().from(contacts).where(eq(contacts.id, start.contactId)));
+    expect(contact!.locale).toBe('en');
+
+    clock.advance(CONVERSATION_IDLE_EXPIRY_MS + 1_000);
+    const fresh = await inbound('sleepy-contact', '1');
+    // "1" no longer picks a package: a fresh start greets, in English, without asking the language again.
+    expect(fresh.replies).toHaveLength(1);
+    expect(fresh.replies[0]!.body.text).toMatch(/^Hello! This is Wifi Zone Akwa\. What would you like to do\?\n1\. Buy WiFi/);
+    expect((await conversationRow(start.conversationId)).state).toMatchObject({ step: 'menu' });
+  });
+
+  it('hands off to an agent: the bot is paused until the contact writes "menu"', async () => {
+    const start = await inbound('needs-human', 'bonjour');
+    await inbound('needs-human', 'français');
+    const handedOff = await inbound('needs-human', 'agent');
+    expect(handedOff.replies[0]!.body.text).toContain('Un agent va vous répondre');
+    expect((await conversationRow(start.conversationId)).mode).toBe('agent');
+    const events = await db.withTenant(tenantId, (tx) => tx.select().from(outbox).where(and(eq(outbox.tenantId, tenantId), eq(outbox.topic, 'conversation.handed_off'))));
+    expect(events.map((event) => event.payload)).toContainEqual({ conversationId: start.conversationId, contactId: start.contactId });
+
+    const paused = await inbound('needs-human', 'Ma connexion coupe tout le temps');
+    expect(paused.replies).toEqual([]);
+    // Still paused after the idle expiry: the agent may be answering.
+    clock.advance(CONVERSATION_IDLE_EXPIRY_MS + 1_000);
+    expect((await inbound('needs-human', '1')).replies).toEqual([]);
+    const resumed = await inbound('needs-human', 'menu');
+    expect(resumed.replies[0]!.body.text).toContain('Que voulez-vous faire ?');
+    expect((await conversationRow(start.conversationId)).mode).toBe('bot');
+    const inboundTexts = (await messagesOf(start.conversationId)).filter((row) => row.direction === 'inbound').map((row) => textOf(row.body));
+    expect(inboundTexts).toContain('Ma connexion coupe tout le temps'); // kept for the agent
+  });
+
+  it('answers bad input politely and changes nothing else', async () => {
+    const start = await inbound('odd-contact', 'bonjour');
+    await inbound('odd-contact', 'français');
+    await inbound('odd-contact', '1'); // the package list is open
+    const before = await conversationRow(start.conversationId);
+    const ticketsBefore = await db.withTenant(tenantId, (tx) => tx.select().from(tickets).where(eq(tickets.tenantId, tenantId)));
+    const bad = ['', '   ', '😀🙏🎉', 'x'.repeat(5_000), '\u0000\u0001\u0002PNG\r\n', "'; DROP TABLE contacts; --", '<script>alert(1)</script>', '{{7*7}}'];
+    for (const text of bad) {
+      const outcome = await inbound('odd-contact', text);
+      expect(outcome.replies).toHaveLength(1);
+      expect(outcome.replies[0]!.body.text.length).toBeGreaterThan(10);
+      expect(outcome.replies[0]!.body.choices).toBeUndefined();
+    }
+    const after = await conversationRow(start.conversationId);
+    expect(after.state).toEqual(before.state);
+    expect(after.mode).toBe(before.mode);
+    expect(await db.withTenant(tenantId, (tx) => tx.select().from(tickets).where(eq(tickets.tenantId, tenantId)))).toHaveLength(ticketsBefore.length);
+    // The package list still answers "1".
+    expect((await inbound('odd-contact', '1')).replies[0]!.body.text).toContain('Quel numéro');
+  });
+});
