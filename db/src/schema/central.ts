@@ -308,3 +308,21 @@ export const channelAccountRoutes = pgTable(
   },
   () => [platformOnly()],
 );
+
+/**
+ * Which process holds a channel's long-lived connection (a WhatsApp number's Baileys socket):
+ * exactly one owner at a time, renewed while alive, taken over when it lapses.
+ */
+export const channelLeases = pgTable(
+  'channel_leases',
+  {
+    channelAccountId: uuid('channel_account_id').primaryKey(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    owner: text('owner').notNull(),
+    leaseUntil: at('lease_until').notNull(),
+    updatedAt: at('updated_at').notNull().defaultNow(),
+  },
+  () => [platformOnly()],
+);

@@ -243,6 +243,29 @@ export const conversations = pgTable(
   ],
 );
 
+/**
+ * A WhatsApp (Baileys) number's authentication state: the creds and the signal keys, each value
+ * sealed with APP_KEY (tenant id as associated data). One row per (account, category, key id).
+ */
+export const whatsappAuthState = pgTable(
+  'whatsapp_auth_state',
+  {
+    tenantId: tenantId(),
+    id: id(),
+    channelAccountId: uuid('channel_account_id').notNull(),
+    /** 'creds', or a signal key type: pre-key, session, sender-key, app-state-sync-key, lid-mapping... */
+    category: text('category').notNull(),
+    keyId: text('key_id').notNull(),
+    valueEnc: text('value_enc').notNull(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    ...tenantKeys(t),
+    uniqueIndex('whatsapp_auth_state_key').on(t.tenantId, t.channelAccountId, t.category, t.keyId),
+    foreignKey({ columns: [t.tenantId, t.channelAccountId], foreignColumns: [channelAccounts.tenantId, channelAccounts.id] }).onDelete('cascade'),
+  ],
+);
+
 export const CONVERSATION_MESSAGE_STATUSES = ['received', 'pending', 'sending', 'sent', 'delivered', 'read', 'failed', 'dead'] as const;
 
 /**
