@@ -235,7 +235,6 @@ async function settleAll(tx: Tx, platform: PlatformContext, settlements: readonl
 /** The fast fulfilments, tenant by tenant in id order (one global order for the outbox keys they take). */
 async function fulfilForTenants(tx: Tx, platform: PlatformContext, fulfilments: readonly Fulfilment[]) {
   const settled: { index: number; outcome: ConfirmOutcome }[] = [];
-  const refunds: { fulfilment: Fulfilment; event: Record<string, unknown> }[] = [];
   const byTenant = new Map<string, Fulfilment[]>();
   for (const fulfilment of fulfilments) byTenant.set(fulfilment.tenantId, [...(byTenant.get(fulfilment.tenantId) ?? []), fulfilment]);
   for (const tenantId of [...byTenant.keys()].sort()) {
@@ -262,13 +261,14 @@ async function fulfilForTenants(tx: Tx, platform: PlatformContext, fulfilments: 
     if (paidAttempts.size !== group.length || counts?.payments_paid !== group.length || counts.ledger_lines !== ledgerRows.length) {
       throw new AppError('INTERNAL', `fulfilment of ${group.length} payments changed ${paidAttempts.size} attempts, ${counts?.payments_paid ?? 0} payments, ${counts?.ledger_lines ?? 0}/${ledgerRows.length} ledger lines`);
     }
+    const refunds: { fulfilment: Fulfilment; event: Record<string, unknown> }[] = [];
     group.forEach((fulfilment, i) => {
       const row = paidAttempts.get(fulfilment.attemptId)!;
       settled.push({ index: fulfilment.index, outcome: row.ticket_paid ? 'fulfilled' : 'duplicate_success_refund_required' });
       if (!row.ticket_paid) refunds.push({ fulfilment, event: { ticketId: row.ticket_id, ...input[i]!.event } });
     });
     // The ticket was already paid by another attempt: keep the money on the books and refund it.
-    for (const { fulfilment, event } of refunds.splice(0)) {
+    for (const { fulfilment, event } of refunds) {
       await writeToOutbox(tx, tenantId, { topic: 'payment.refund_required', dedupeKey: `payment-refund:${fulfilment.payment.id}`, payload: { ...event, phone: fulfilment.payment.phone } });
     }
   }
