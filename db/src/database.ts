@@ -11,6 +11,16 @@ export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelati
 
 const tenantIdSchema = z.uuid();
 
+/** What a tenant transaction may do beyond the query builder. */
+export interface TenantContext {
+  /**
+   * Runs one hand-written statement in this transaction (same role, same tenant, same RLS) and
+   * returns its rows, for hot paths where building SQL with the query builder costs more CPU than
+   * the database spends on it.
+   */
+  query<R = Record<string, unknown>>(statement: RawStatement, params?: readonly unknown[]): Promise<R[]>;
+}
+
 /** What a platform transaction may do beyond central tables. */
 export interface PlatformContext {
   /**
@@ -42,7 +52,7 @@ export interface Database {
    * Runs `work` in a transaction where row-level security shows only `tenantId`'s rows, and
    * central tables only as far as they concern that tenant (read-only).
    */
-  withTenant<T>(tenantId: string, work: (tx: Tx) => Promise<T>): Promise<T>;
+  withTenant<T>(tenantId: string, work: (tx: Tx, context: TenantContext) => Promise<T>): Promise<T>;
   /** Runs `work` in a transaction on central tables; tenant tables show nothing until enterTenant. */
   withPlatform<T>(work: (tx: Tx, context: PlatformContext) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
@@ -105,7 +115,7 @@ export function createDatabase(options: {
       const parsed = tenantIdSchema.parse(tenantId);
       return transaction(async (tx) => {
         await setContext(tx, { platform: false, tenantId: parsed });
-        return work(tx);
+        return work(tx, { query: (statement, params) => runRaw(tx, statement, params) });
       });
     },
     async withPlatform(work) {

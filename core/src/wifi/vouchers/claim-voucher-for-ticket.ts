@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { executeRows, type Database, type Tx } from '@relais/db';
+import { executeRows, type Database, type RawStatement, type TenantContext, type Tx } from '@relais/db';
 import { z } from 'zod';
 import { AppError } from '../../shared/app-error.js';
 import type { BilingualText } from '../../shared/bilingual-text.js';
@@ -85,7 +85,7 @@ export async function claimVoucherForTicket(deps: { db: Database; clock: Clock }
   const { tenantId, ticketId } = parseInput(claimInput, options);
   let payment: PaymentReference | null | undefined;
   for (;;) {
-    const attempt = await deps.db.withTenant(tenantId, (tx) => claimInTransaction(tx, { tenantId, ticketId, now: deps.clock.now(), payment }));
+    const attempt = await deps.db.withTenant(tenantId, (tx, tenant) => claimInTransaction(tx, tenant, { tenantId, ticketId, now: deps.clock.now(), payment }));
     if (attempt.kind === 'claimed') return attempt.voucher;
     if (attempt.kind === 'out_of_stock') {
       throw new AppError('VOUCHER_OUT_OF_STOCK', `no voucher left for package ${attempt.packageId} (ticket #${attempt.ticketNumber})`, {
@@ -99,12 +99,13 @@ export async function claimVoucherForTicket(deps: { db: Database; clock: Clock }
 
 async function claimInTransaction(
   tx: Tx,
+  tenant: TenantContext,
   options: { tenantId: string; ticketId: string; now: Date; payment: PaymentReference | null | undefined },
 ): Promise<Attempt> {
   const { tenantId, ticketId, now } = options;
   // The common case in one statement; when another claim of this ticket holds its lock, the
   // two-statement path waits for it and then reads what it left.
-  const fast = await lockTicketAndTakeVoucher(tx, tenantId, ticketId, now);
+  const fast = await lockTicketAndTakeVoucher(tenant, tenantId, ticketId, now);
   const context = fast?.context ?? (await lockTicket(tx, tenantId, ticketId));
   if (!context.packageId) throw new AppError('VALIDATION_FAILED', `ticket #${context.ticketNumber}: its category sells no WiFi package`);
   if (!context.attemptId) throw new AppError('CONFLICT', `ticket #${context.ticketNumber} is not paid`);
@@ -153,44 +154,56 @@ function toTicketContext(row: Record<string, unknown>): TicketContext {
   };
 }
 
+/** The claim's hot path, prepared once per connection ($1 tenant, $2 ticket, $3 out-of-stock key, $4 now). */
+const LOCK_TICKET_AND_TAKE_VOUCHER: RawStatement = {
+  name: 'wifi_claim_lock_ticket_and_take_voucher',
+  text: `with t as (
+      select t.number, c.wifi_package_id, p.name_fr, p.name_en, p.generate_on_demand, p.low_stock_threshold,
+        a.id as attempt_id, a.amount_xaf, a.external_reference
+      from tickets t
+      left join categories c on c.tenant_id = t.tenant_id and c.id = t.category_id
+      left join wifi_packages p on p.tenant_id = t.tenant_id and p.id = c.wifi_package_id
+      left join lateral (
+        select a.id, a.amount_xaf, a.external_reference from payment_attempts a
+        where a.tenant_id = t.tenant_id and a.ticket_id = t.id and a.status = 'successful'
+        order by a.attempt_number limit 1) a on true
+      where t.tenant_id = $1 and t.id = $2
+      for update of t skip locked
+    ), existing as (
+      select id, package_id, username, password, router_id, sold_at, source, pushed_to_router_at
+      from wifi_vouchers where tenant_id = $1 and ticket_id = $2 and exists (select 1 from t)
+    ), recorded as (
+      select 1 from outbox where tenant_id = $1 and dedupe_key = $3
+    ), picked as (
+      -- Scalar subqueries, not a join with t: the planner then walks the claim-order index.
+      select v.id from wifi_vouchers v
+      where v.tenant_id = $1 and v.package_id = (select wifi_package_id from t) and v.status = 'available'
+        and exists (select 1 from t where attempt_id is not null)
+        and not exists (select 1 from existing) and not exists (select 1 from recorded)
+      order by v.created_at, v.id
+      limit 1 for update of v skip locked
+    ), taken as (
+      update wifi_vouchers v set status = 'sold', ticket_id = $2, sold_at = $4::timestamptz
+      from picked where v.tenant_id = $1 and v.id = picked.id
+      returning v.id, v.package_id, v.username, v.password, v.router_id, v.sold_at, v.source, v.pushed_to_router_at
+    )
+    select (select row_to_json(x) from t x) as ticket,
+      (select row_to_json(x) from taken x) as taken,
+      (select row_to_json(x) from existing x) as existing,
+      exists (select 1 from recorded) as out_of_stock_recorded,
+      (select count(*) from (
+        select 1 from wifi_vouchers v where v.tenant_id = $1 and v.package_id = (select wifi_package_id from t) and v.status = 'available'
+        limit coalesce((select low_stock_threshold from t), 0) + 2) available) as available_before`,
+};
+
 /**
  * lockTicket and takeAvailableVoucher(skipLocked) in one statement, for a ticket nobody else is
  * claiming: the ticket is locked with SKIP LOCKED, so this statement never waits on it and its
  * snapshot already holds every claim of this ticket that committed. Undefined when the ticket is
  * locked by another claim (or does not exist): the caller takes the waiting path.
  */
-async function lockTicketAndTakeVoucher(tx: Tx, tenantId: string, ticketId: string, now: Date) {
-  const [row] = await executeRows(
-    tx,
-    sql`with t as (
-          select ${TICKET_CONTEXT_COLUMNS} ${ticketContextFrom(tenantId, ticketId)}
-          for update of t skip locked
-        ), existing as (
-          select id, package_id, username, password, router_id, sold_at, source, pushed_to_router_at
-          from wifi_vouchers where tenant_id = ${tenantId} and ticket_id = ${ticketId} and exists (select 1 from t)
-        ), recorded as (
-          select 1 from outbox where tenant_id = ${tenantId} and dedupe_key = ${outOfStockKey(ticketId)}
-        ), picked as (
-          -- Scalar subqueries, not a join with t: the planner then walks the claim-order index.
-          select v.id from wifi_vouchers v
-          where v.tenant_id = ${tenantId} and v.package_id = (select wifi_package_id from t) and v.status = 'available'
-            and exists (select 1 from t where attempt_id is not null)
-            and not exists (select 1 from existing) and not exists (select 1 from recorded)
-          order by v.created_at, v.id
-          limit 1 for update of v skip locked
-        ), taken as (
-          update wifi_vouchers v set status = 'sold', ticket_id = ${ticketId}, sold_at = ${now.toISOString()}
-          from picked where v.tenant_id = ${tenantId} and v.id = picked.id
-          returning v.id, v.package_id, v.username, v.password, v.router_id, v.sold_at, v.source, v.pushed_to_router_at
-        )
-        select (select row_to_json(x) from t x) as ticket,
-          (select row_to_json(x) from taken x) as taken,
-          (select row_to_json(x) from existing x) as existing,
-          exists (select 1 from recorded) as out_of_stock_recorded,
-          (select count(*) from (
-            select 1 from wifi_vouchers v where v.tenant_id = ${tenantId} and v.package_id = (select wifi_package_id from t) and v.status = 'available'
-            limit coalesce((select low_stock_threshold from t), 0) + 2) available) as available_before`,
-  );
+async function lockTicketAndTakeVoucher(tenant: TenantContext, tenantId: string, ticketId: string, now: Date) {
+  const [row] = await tenant.query(LOCK_TICKET_AND_TAKE_VOUCHER, [tenantId, ticketId, outOfStockKey(ticketId), now.toISOString()]);
   const ticket = parseJson<Record<string, unknown>>(row!.ticket);
   if (!ticket) return undefined;
   return {
