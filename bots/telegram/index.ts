@@ -3,4 +3,5 @@ export { createTelegramSender, type TelegramSenderOptions } from './telegram-sen
 export { createTelegramSenders } from './telegram-senders.js';
 export { openTelegramSecrets, sealTelegramSecrets, telegramSecretsSchema, type TelegramSecrets } from './telegram-secrets.js';
 export { TELEGRAM_CAPABILITIES, TELEGRAM_LIMITS, TELEGRAM_MAX_CAPTION_LENGTH } from './telegram-capabilities.js';
-export { answerTelegramCallback, handleTelegramUpdate, telegramUpdateSchema, type TelegramInboundResult, type TelegramUpdate } from './telegram-inbound.js';
+export { answerTelegramCallback, handleTelegramUpdate, receiveTelegramUpdate, telegramUpdateSchema, type TelegramInboundResult, type TelegramUpdate } from './telegram-inbound.js';
+export { pollTelegramUpdates, type TelegramPollingOptions } from './telegram-polling.js';

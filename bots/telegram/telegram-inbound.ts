@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Telegram } from 'telegraf';
 import { z } from 'zod';
-import { AppError, findChannelAccountRoute, handleInboundMessage, loadChannelAccount, type Clock, type SecretBox } from '@relais/core';
+import { AppError, findChannelAccountRoute, handleInboundMessage, loadChannelAccount, type ChannelAccountWithSecrets, type Clock, type SecretBox } from '@relais/core';
 import type { Database } from '@relais/db';
 import { TELEGRAM_CAPABILITIES } from './telegram-capabilities.js';
 
@@ -41,10 +41,8 @@ export interface TelegramInboundResult {
 }
 
 /**
- * Translates one Telegram update for a channel account into the conversation engine's inbound
- * message. Checks the webhook's secret token first (constant time): a wrong one is
- * UNAUTHENTICATED and nothing is stored. Updates with no customer input (edits, joins) are
- * acknowledged and ignored; private chats only (groups are not a customer conversation).
+ * A webhook call: checks the secret token first (constant time) — a wrong one is UNAUTHENTICATED
+ * and nothing is stored — then receives the update.
  */
 export async function handleTelegramUpdate(
   deps: { db: Database; clock: Clock; secrets: SecretBox },
@@ -54,7 +52,16 @@ export async function handleTelegramUpdate(
   const account = await loadChannelAccount(deps, { tenantId, channelAccountId: options.channelAccountId });
   if (account.kind !== 'telegram') throw new AppError('NOT_FOUND', 'no such Telegram channel');
   if (!secretMatches(account.secrets.webhookSecret, options.secretToken)) throw new AppError('UNAUTHENTICATED', 'wrong webhook secret token');
-  const parsed = telegramUpdateSchema.safeParse(options.update);
+  return receiveTelegramUpdate(deps, account, options.update);
+}
+
+/**
+ * Translates one Telegram update of a channel account (from the webhook or from long polling)
+ * into the conversation engine's inbound message. Updates with no customer input (edits, joins)
+ * are ignored; private chats only (a group is not a customer conversation).
+ */
+export async function receiveTelegramUpdate(deps: { db: Database; clock: Clock }, account: ChannelAccountWithSecrets, rawUpdate: unknown): Promise<TelegramInboundResult> {
+  const parsed = telegramUpdateSchema.safeParse(rawUpdate);
   if (!parsed.success) throw new AppError('VALIDATION_FAILED', 'not a Telegram update');
   const update = parsed.data;
 
@@ -68,7 +75,7 @@ export async function handleTelegramUpdate(
   if (!input || input.chat.type !== 'private') return { handled: false, callback };
 
   await handleInboundMessage(deps, {
-    tenantId,
+    tenantId: account.tenantId,
     channelAccountId: account.id,
     sender: { externalId: String(input.chat.id), name: [input.from?.first_name, input.from?.last_name].filter(Boolean).join(' ') || undefined },
     // update_id is unique per bot and the same on Telegram's retries of one update.

@@ -100,3 +100,7 @@ export * from './conversations/list-conversation-messages.js';
 export * from './conversations/list-contact-tickets.js';
 export * from './channels/create-channel-account.js';
 export * from './channels/load-channel-account.js';
+export * from './channels/whatsapp-auth-state.js';
+export * from './channels/channel-lease.js';
+export * from './channels/set-channel-account-status.js';
+export * from './channels/list-channel-accounts-by-kind.js';

@@ -38,6 +38,7 @@ const envSchema = z.object({
   CAMPAY_PASSWORD: z.string().min(1).optional(),
   CAMPAY_WEBHOOK_KEY: z.string().min(8, 'must be the webhook key of the CamPay app (at least 8 characters)').optional(),
   DEMO_MODE: z.enum(['auto', 'on', 'off'], 'must be auto, on or off').default('auto'),
+  WHATSAPP_CONNECTIONS: z.enum(['on', 'off'], 'must be on or off').default('off'),
   DEMO_AUTO_APPROVE_MS: z.coerce.number('must be a whole number of milliseconds (0: approve by hand only)').int('must be a whole number of milliseconds (0: approve by hand only)').min(0, 'must be a whole number of milliseconds (0: approve by hand only)').max(600_000, 'at most 600000 (10 minutes)').default(5_000),
 });
 
@@ -62,6 +63,11 @@ export interface Config {
   filesDir: string;
   /** The platform's own CamPay app, when configured. */
   campay?: PlatformCampayApp;
+  /**
+   * Whether this process connects the tenants' WhatsApp (Baileys) numbers. Off by default: tests,
+   * demos and a fresh `npm start` must not reach WhatsApp.
+   */
+  whatsappConnections: boolean;
   /** Demo mode of `relais serve` (simulated CamPay and router, a seeded `demo` tenant), when it applies. */
   demo?: DemoConfig;
 }
@@ -137,6 +143,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     appKeyFile: vars.APP_KEY_FILE,
     filesDir: vars.FILES_DIR,
     campay,
+    whatsappConnections: vars.WHATSAPP_CONNECTIONS === 'on',
     demo: demoMode(vars, campay),
   };
 }

@@ -16,8 +16,10 @@ import { routerTestCommand, routerTestUsage } from './commands/router-test.js';
 import { serveCommand, serveUsage } from './commands/serve.js';
 import { simCommand, simUsage } from './commands/sim-campay.js';
 import { subscriptionsCheckRenewalsCommand, subscriptionsCheckRenewalsUsage } from './commands/subscriptions-check-renewals.js';
+import { telegramPollCommand, telegramPollUsage } from './commands/telegram-poll.js';
 import { tenantCreateCommand, tenantCreateUsage } from './commands/tenant-create.js';
 import { tenantListCommand, tenantListUsage } from './commands/tenant-list.js';
+import { whatsappPairCommand, whatsappPairUsage } from './commands/whatsapp-pair.js';
 import { wifiImportCommand, wifiImportSummary, wifiImportUsage } from './commands/wifi-import.js';
 import { workerCommand, workerUsage } from './commands/worker.js';
 import { processOutput, UsageError, type CliOutput } from './output.js';
@@ -43,6 +45,8 @@ const COMMANDS: Record<string, { run: Command; usage: string; summary: string; w
   'voucher:generate': { run: voucherGenerateCommand, usage: voucherGenerateUsage, summary: "generate random voucher codes for a package and push them to the package's router" },
   'voucher:print': { run: voucherPrintCommand, usage: voucherPrintUsage, summary: 'write a printable A4 PDF of voucher cards with QR codes (36 a page)' },
   'wifi:import': { run: wifiImportCommand, usage: wifiImportUsage, summary: wifiImportSummary },
+  'whatsapp:pair': { run: whatsappPairCommand, usage: whatsappPairUsage, summary: "link a reseller's WhatsApp number (Baileys): prints the pairing QR code and waits for the phone" },
+  'telegram:poll': { run: telegramPollCommand, usage: telegramPollUsage, summary: "run a tenant's Telegram bot by long polling (local use, no public URL); processes jobs too" },
   sim: { run: simCommand, usage: simUsage, summary: 'run a protocol simulator (campay, routeros, telegram, africastalking, whatsapp-cloud) for demos and manual tests; needs no database', withoutConfig: true },
 };
 

@@ -1,3 +1,4 @@
+import { startWhatsAppConnections } from '@relais/bots/whatsapp';
 import { onShutdownSignals } from '@relais/workers';
 import { build } from '../../app.js';
 import type { Config } from '../../config.js';
@@ -13,8 +14,15 @@ export async function serveCommand(_args: string[], config: Config, _output: Cli
   // Demo mode (no CamPay, not production): simulators stand in for CamPay and a router.
   const { services, demo } = await startDemo(config, logger, (effective) => createServices(effective, logger, { processJobs: config.jobsInServer }));
   const app = await build(services);
+  // WhatsApp sockets live where the delivery job runs: their sender needs the live socket.
+  const whatsapp =
+    config.whatsappConnections && config.jobsInServer
+      ? startWhatsAppConnections({ db: services.db, secrets: services.secrets, clock: services.clock, logger: logger.child({ component: 'whatsapp' }) })
+      : undefined;
+  if (config.whatsappConnections && !config.jobsInServer) logger.warn('WHATSAPP_CONNECTIONS=on is ignored by "relais serve" when jobs run in "relais worker": the workers connect the numbers');
   onShutdownSignals(async () => {
     try {
+      await whatsapp?.stop(); // releases the numbers' leases: another process takes them at once
       await app.close(); // stops accepting, lets in-flight requests finish
     } finally {
       await services.close(); // waits for running jobs, then closes the database (and its lock)

@@ -1,3 +1,4 @@
+import { startWhatsAppConnections } from '@relais/bots/whatsapp';
 import { onShutdownSignals } from '@relais/workers';
 import { ConfigError, type Config } from '../../config.js';
 import { createLogger } from '../../logger.js';
@@ -13,6 +14,13 @@ export async function workerCommand(_args: string[], config: Config, _output: Cl
   }
   const logger = createLogger({ level: config.logLevel, name: 'relais-worker' });
   const services = await createServices(config, logger, { processJobs: true });
-  onShutdownSignals(() => services.close(), logger);
+  // Each number is connected by one worker only (its lease); the others wait to take over.
+  const whatsapp = config.whatsappConnections
+    ? startWhatsAppConnections({ db: services.db, secrets: services.secrets, clock: services.clock, logger: logger.child({ component: 'whatsapp' }) })
+    : undefined;
+  onShutdownSignals(async () => {
+    await whatsapp?.stop();
+    await services.close();
+  }, logger);
   logger.info({ database: services.db.driver }, 'Relais worker is processing jobs');
 }
