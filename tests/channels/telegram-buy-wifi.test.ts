@@ -1,20 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { and, desc, eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
 import { Telegram } from 'telegraf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createChannelAccount, createTenant, generateVouchers } from '@relais/core';
-import { conversationMessages, paymentAttempts, payments, tickets, wifiVouchers } from '@relais/db';
-import { JOB_SCHEDULES } from '@relais/workers';
-import { startCampaySimulator, startTelegramSimulator, type CampaySimulator, type SentMessage, type TelegramSimulator } from '@relais/sim';
-import { build } from '../../server/src/app.js';
+import { conversationMessages, wifiVouchers } from '@relais/db';
+import { startTelegramSimulator, type CampaySimulator, type SentMessage, type TelegramSimulator } from '@relais/sim';
 import type { Services } from '../../server/src/services.js';
-import { eventually, freePort } from '../support/relais-process.js';
-import { createTestDatabase } from '../support/test-database.js';
-import { createTestServices } from '../support/test-services.js';
+import { eventually } from '../support/relais-process.js';
 import { insertWifiPackage } from '../support/wifi-fixtures.js';
+import { gatewayReferenceOf, latestTicket, startPurchaseHarness, type PurchaseHarness } from '../support/purchase-harness.js';
 
 const BOT_TOKEN = '123456:TEST-relais-bot-token-abcdef';
 const WEBHOOK_SECRET = 'tg-webhook-secret-0123456789';
@@ -34,22 +31,12 @@ describe('Telegram: buying WiFi end to end', () => {
   let app: FastifyInstance;
   let tenantId: string;
   let channelId: string;
-  let port: number;
+  let harness: PurchaseHarness;
 
   beforeAll(async () => {
-    port = await freePort();
-    campay = await startCampaySimulator({ callbackUrl: `http://127.0.0.1:${port}/webhooks/campay/platform`, callbackMethod: 'POST', balance: { mtn: 10_000_000, orange: 10_000_000 } });
     telegram = await startTelegramSimulator({ bots: [{ token: BOT_TOKEN, username: 'wifi_zone_bot' }], rateLimits: false });
-    services = await createTestServices(await createTestDatabase(), {
-      campay: { baseUrl: campay.url, credentials: { kind: 'login', username: campay.credentials.username, password: campay.credentials.password }, webhookKey: campay.webhookKey },
-      telegramApiRoot: telegram.apiRoot,
-    });
-    app = await build(services, { adminWebBuildDirectory: false });
-    await app.listen({ host: '127.0.0.1', port });
-    for (const scheduleId of ['outbox-dispatch', 'messages-deliver']) {
-      const schedule = JOB_SCHEDULES.find((candidate) => candidate.scheduleId === scheduleId);
-      if (schedule) await services.jobs.schedule(schedule.name, '* * * * * *', { scheduleId });
-    }
+    harness = await startPurchaseHarness({ telegramApiRoot: telegram.apiRoot });
+    ({ campay, services, app } = harness);
     tenantId = (await createTenant({ db: services.db, clock: services.clock }, { name: 'Wifi Zone Makepe', email: 'makepe@example.cm', mode: 'commission' })).tenant.id;
     const { id: packageId } = await insertWifiPackage(services.db, tenantId);
     await generateVouchers({ db: services.db }, { tenantId, packageId, count: 3 });
@@ -59,13 +46,11 @@ describe('Telegram: buying WiFi end to end', () => {
     );
     channelId = account.id;
     // As an operator would: register the webhook with its secret token through the Bot API.
-    await new Telegram(BOT_TOKEN, { apiRoot: telegram.apiRoot }).setWebhook(`http://127.0.0.1:${port}/webhooks/telegram/${channelId}`, { secret_token: WEBHOOK_SECRET });
+    await new Telegram(BOT_TOKEN, { apiRoot: telegram.apiRoot }).setWebhook(`${harness.base}/webhooks/telegram/${channelId}`, { secret_token: WEBHOOK_SECRET });
   });
   afterAll(async () => {
-    await app?.close();
-    await services?.close();
+    await harness?.close();
     await telegram?.close();
-    await campay?.close();
   });
 
   const sentTo = (chatId: number) => telegram.sent(BOT_TOKEN, chatId);
@@ -89,17 +74,12 @@ describe('Telegram: buying WiFi end to end', () => {
     // Button presses were acknowledged (the spinner stops).
     expect(telegram.callbackAnswers(BOT_TOKEN).length).toBeGreaterThanOrEqual(3);
 
-    const [ticket] = await services.db.withTenant(tenantId, (tx) => tx.select().from(tickets).where(eq(tickets.tenantId, tenantId)).orderBy(desc(tickets.number)).limit(1));
-    const reference = await eventually(async () => {
-      const [attempt] = await services.db.withTenant(tenantId, (tx) => tx.select().from(paymentAttempts).where(eq(paymentAttempts.ticketId, ticket!.id)));
-      if (!attempt) return undefined;
-      const [payment] = await services.db.withPlatform((tx) => tx.select().from(payments).where(eq(payments.externalReference, attempt.externalReference)));
-      return payment?.gatewayReference ?? undefined;
-    }, 30_000, 'gateway reference');
+    const ticket = await latestTicket(services, tenantId);
+    const reference = await gatewayReferenceOf(services, tenantId, ticket.id);
     await campay.approve(reference);
 
     const photo = await waitForMessage(chatId, 'voucher photo', (message) => message.method === 'sendPhoto');
-    const [voucher] = await services.db.withTenant(tenantId, (tx) => tx.select().from(wifiVouchers).where(and(eq(wifiVouchers.tenantId, tenantId), eq(wifiVouchers.ticketId, ticket!.id))));
+    const [voucher] = await services.db.withTenant(tenantId, (tx) => tx.select().from(wifiVouchers).where(and(eq(wifiVouchers.tenantId, tenantId), eq(wifiVouchers.ticketId, ticket.id))));
     const said = sentTo(chatId).map((message) => `${message.text ?? ''} ${message.caption ?? ''}`).join('\n');
     expect(said).toContain(voucher!.username);
     expect(qrContent(photo.photo!.bytes!)).toBe(voucher!.username);

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { and, desc, eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fitUssdScreen } from '@relais/bots/ussd';
 import { createChannelAccount, createTenant, generateVouchers } from '@relais/core';
-import { conversationMessages, paymentAttempts, payments, tickets, wifiVouchers } from '@relais/db';
+import { conversationMessages, wifiVouchers } from '@relais/db';
 import { startAfricasTalkingSimulator, startCampaySimulator, type AfricasTalkingSimulator, type CampaySimulator, type SentSms, type UssdSession } from '@relais/sim';
 import { JOB_SCHEDULES } from '@relais/workers';
 import { build } from '../../server/src/app.js';
@@ -13,6 +13,7 @@ import { eventually, freePort } from '../support/relais-process.js';
 import { createTestDatabase } from '../support/test-database.js';
 import { createTestServices } from '../support/test-services.js';
 import { insertWifiPackage } from '../support/wifi-fixtures.js';
+import { gatewayReferenceOf as gatewayReferenceFor, latestTicket as latestTicketOf } from '../support/purchase-harness.js';
 
 const SERVICE_CODE = '*384*123#';
 const USERNAME = 'akwa-ussd';
@@ -80,25 +81,9 @@ describe("USSD over Africa's Talking: buying WiFi end to end", () => {
   const waitForSms = (phoneNumber: string, what: string, test: (sms: SentSms) => boolean) =>
     eventually(async () => smsTo(phoneNumber).find(test), 30_000, what);
 
-  async function latestTicket() {
-    const [ticket] = await services.db.withTenant(tenantId, (tx) => tx.select().from(tickets).where(eq(tickets.tenantId, tenantId)).orderBy(desc(tickets.number)).limit(1));
-    return ticket!;
-  }
+  const latestTicket = () => latestTicketOf(services, tenantId);
 
-  async function gatewayReferenceOf(ticketId: string, attemptNumber: number): Promise<string> {
-    return eventually(
-      async () => {
-        const [attempt] = await services.db.withTenant(tenantId, (tx) =>
-          tx.select().from(paymentAttempts).where(and(eq(paymentAttempts.tenantId, tenantId), eq(paymentAttempts.ticketId, ticketId))).orderBy(desc(paymentAttempts.attemptNumber)).limit(1),
-        );
-        if (attempt?.attemptNumber !== attemptNumber) return undefined;
-        const [payment] = await services.db.withPlatform((tx) => tx.select().from(payments).where(eq(payments.externalReference, attempt.externalReference)));
-        return payment?.gatewayReference ?? undefined;
-      },
-      30_000,
-      `gateway reference of attempt ${attemptNumber}`,
-    );
-  }
+  const gatewayReferenceOf = (ticketId: string, attemptNumber: number) => gatewayReferenceFor(services, tenantId, ticketId, attemptNumber);
 
   const messageRows = () => services.db.withTenant(tenantId, (tx) => tx.select().from(conversationMessages).where(eq(conversationMessages.tenantId, tenantId)));
 
