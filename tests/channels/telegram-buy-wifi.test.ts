@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
-import jsQR from 'jsqr';
-import { PNG } from 'pngjs';
 import { Telegram } from 'telegraf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createChannelAccount, createTenant, generateVouchers } from '@relais/core';
@@ -12,14 +10,11 @@ import type { Services } from '../../server/src/services.js';
 import { eventually } from '../support/relais-process.js';
 import { insertWifiPackage } from '../support/wifi-fixtures.js';
 import { gatewayReferenceOf, latestTicket, startPurchaseHarness, type PurchaseHarness } from '../support/purchase-harness.js';
+import { decodeQrPng } from '../support/qr-code.js';
 
 const BOT_TOKEN = '123456:TEST-relais-bot-token-abcdef';
 const WEBHOOK_SECRET = 'tg-webhook-secret-0123456789';
 
-function qrContent(png: Buffer): string | undefined {
-  const image = PNG.sync.read(png);
-  return jsQR(new Uint8ClampedArray(image.data.buffer, image.data.byteOffset, image.data.byteLength), image.width, image.height)?.data;
-}
 
 // The purchase on Telegram with every real part: the Telegram Bot API simulator posts updates to
 // our webhook (secret token header) and receives the bot's replies from the delivery queue
@@ -82,7 +77,7 @@ describe('Telegram: buying WiFi end to end', () => {
     const [voucher] = await services.db.withTenant(tenantId, (tx) => tx.select().from(wifiVouchers).where(and(eq(wifiVouchers.tenantId, tenantId), eq(wifiVouchers.ticketId, ticket.id))));
     const said = sentTo(chatId).map((message) => `${message.text ?? ''} ${message.caption ?? ''}`).join('\n');
     expect(said).toContain(voucher!.username);
-    expect(qrContent(photo.photo!.bytes!)).toBe(voucher!.username);
+    expect(decodeQrPng(photo.photo!.bytes!)).toBe(voucher!.username);
   });
 
   it('refuses an update without the right secret token, and stores nothing', async () => {

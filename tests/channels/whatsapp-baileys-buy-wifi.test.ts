@@ -1,7 +1,5 @@
 import { and, desc, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
-import jsQR from 'jsqr';
-import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createChannelAccount, createTenant, generateVouchers } from '@relais/core';
 import { conversationMessages, paymentAttempts, payments, tickets, wifiVouchers } from '@relais/db';
@@ -15,11 +13,8 @@ import { createTestDatabase } from '../support/test-database.js';
 import { createTestServices } from '../support/test-services.js';
 import { insertWifiPackage } from '../support/wifi-fixtures.js';
 import { customerText, fakeBaileys, textOfSent, type FakeBaileysSocket } from './whatsapp-baileys-fake-socket.js';
+import { decodeQrPng } from '../support/qr-code.js';
 
-function qrContent(png: Buffer): string | undefined {
-  const image = PNG.sync.read(png);
-  return jsQR(new Uint8ClampedArray(image.data.buffer, image.data.byteOffset, image.data.byteLength), image.width, image.height)?.data;
-}
 
 /** The number in front of `label` in a numbered list ("2. Acheter du WiFi"). */
 function numberOf(text: string, label: string): string {
@@ -120,7 +115,7 @@ describe('WhatsApp (Baileys): buying WiFi end to end', () => {
     const content = delivered.content as { image: Buffer; caption?: string; mimetype?: string };
     expect(content.caption).toContain(voucher!.username);
     expect(content.mimetype).toBe('image/png');
-    expect(qrContent(content.image)).toBe(voucher!.username);
+    expect(decodeQrPng(content.image)).toBe(voucher!.username);
     // The id WhatsApp gave the message is kept on its row.
     const [row] = await services.db.withTenant(tenantId, (tx) => tx.select().from(conversationMessages).where(eq(conversationMessages.providerMessageId, delivered.id)));
     expect(row?.status).toBe('sent');

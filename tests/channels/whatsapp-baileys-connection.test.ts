@@ -1,7 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
-import jsQR from 'jsqr';
-import { PNG } from 'pngjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createChannelAccount, createSecretBox, createTenant, systemClock } from '@relais/core';
 import { channelAccounts, channelLeases, contactIdentities, contacts, conversationMessages, whatsappAuthState, type Database } from '@relais/db';
@@ -9,11 +7,8 @@ import { WhatsAppConnections, type WhatsAppConnection } from '@relais/bots/whats
 import { eventually } from '../support/relais-process.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { customerText, fakeBaileys } from './whatsapp-baileys-fake-socket.js';
+import { decodeQrPng } from '../support/qr-code.js';
 
-function qrContent(png: Buffer): string | undefined {
-  const image = PNG.sync.read(png);
-  return jsQR(new Uint8ClampedArray(image.data.buffer, image.data.byteOffset, image.data.byteLength), image.width, image.height)?.data;
-}
 
 const CUSTOMER = '237670000011@s.whatsapp.net';
 
@@ -72,7 +67,7 @@ describe('WhatsApp (Baileys) connection', () => {
     const latestQr = '2@second-ref,noise-key-b64,identity-key-b64,adv-secret-b64';
     await socket.emit({ 'connection.update': { qr: latestQr } });
     expect(connection.state).toBe('pairing');
-    expect(qrContent((await connections.pairingQrPng(channelAccountId))!)).toBe(latestQr);
+    expect(decodeQrPng((await connections.pairingQrPng(channelAccountId))!)).toBe(latestQr);
     expect(await connection.pairingQrTerminal()).toMatch(/[▀▄█]/);
 
     await socket.open();

@@ -1,7 +1,5 @@
 import { and, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
-import jsQR from 'jsqr';
-import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createChannelAccount, createTenant, generateVouchers } from '@relais/core';
 import { conversationMessages, wifiVouchers } from '@relais/db';
@@ -14,16 +12,13 @@ import { createTestDatabase } from '../support/test-database.js';
 import { createTestServices } from '../support/test-services.js';
 import { insertWifiPackage } from '../support/wifi-fixtures.js';
 import { gatewayReferenceOf as gatewayReferenceFor, latestTicket as latestTicketOf } from '../support/purchase-harness.js';
+import { decodeQrPng } from '../support/qr-code.js';
 
 const PHONE_NUMBER_ID = '106540352242922';
 const ACCESS_TOKEN = `EAAJ${'b0nApR1s'.repeat(12)}`;
 const APP_SECRET = 'wa-app-secret-bonapriso';
 const HOUR_MS = 60 * 60 * 1000;
 
-function qrContent(png: Buffer): string | undefined {
-  const image = PNG.sync.read(png);
-  return jsQR(new Uint8ClampedArray(image.data.buffer, image.data.byteOffset, image.data.byteLength), image.width, image.height)?.data;
-}
 
 /** The choices an interactive message offers, as the customer sees them: [id, title]. */
 function choicesOf(message: SentWaMessage): [string, string][] {
@@ -159,7 +154,7 @@ describe('WhatsApp Cloud: buying WiFi end to end', () => {
     expect(delivered.image!.caption).toContain(`Votre code WiFi : ${voucher.username}`);
     expect(delivered.image!.caption).toContain('valable 1 jour');
     expect(delivered.image!.mimeType).toBe('image/png');
-    expect(qrContent(delivered.image!.bytes!)).toBe(voucher.username);
+    expect(decodeQrPng(delivered.image!.bytes!)).toBe(voucher.username);
 
     // The simulator's sent/delivered statuses come back signed and move the rows forward.
     const row = await eventually(async () => {
@@ -195,7 +190,7 @@ describe('WhatsApp Cloud: buying WiFi end to end', () => {
     const delivered = await paul.expectMessage('the voucher image', (message) => message.type === 'image');
     const voucher = (await voucherOf(ticket.id))!;
     expect(delivered.image!.caption).toContain(`Your WiFi code: ${voucher.username}`);
-    expect(qrContent(delivered.image!.bytes!)).toBe(voucher.username);
+    expect(decodeQrPng(delivered.image!.bytes!)).toBe(voucher.username);
   });
 
   it('a declined payment is explained with buttons; tapping "Réessayer" pays on the second attempt', async () => {

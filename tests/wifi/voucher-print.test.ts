@@ -2,15 +2,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import jsQR from 'jsqr';
-import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { renderVoucherQrPng, renderVoucherSheetPdf, VOUCHERS_PER_SHEET_PAGE, type VoucherSheet } from '@relais/core';
+import { decodeQrPng } from '../support/qr-code.js';
 
-function decodeQr(png: Buffer): string | undefined {
-  const image = PNG.sync.read(png);
-  return jsQR(new Uint8ClampedArray(image.data.buffer, image.data.byteOffset, image.data.byteLength), image.width, image.height)?.data;
-}
 
 /** The text of each TJ operator of an uncompressed PDFKit file (its standard fonts write WinAnsi hex strings). */
 function pdfTextRuns(pdf: Buffer): string[] {
@@ -43,15 +38,15 @@ describe('voucher QR codes and printable sheets', () => {
   it('the QR PNG holds the hotspot login URL, user name and password URL-encoded', async () => {
     const png = await renderVoucherQrPng({ username: 'ab+c d', password: 'p&s=1', dnsName: 'wifi.akwa.cm' });
     expect(png.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))).toBe(true);
-    const url = decodeQr(png)!;
+    const url = decodeQrPng(png)!;
     expect(url).toBe('http://wifi.akwa.cm/login?username=ab%2Bc%20d&password=p%26s%3D1');
     const parsed = new URL(url);
     expect([parsed.searchParams.get('username'), parsed.searchParams.get('password')]).toEqual(['ab+c d', 'p&s=1']);
   });
 
   it('without a DNS name the QR holds the code alone (and the password when it differs)', async () => {
-    expect(decodeQr(await renderVoucherQrPng({ username: 'kxm4t7pa', password: 'kxm4t7pa', dnsName: null }))).toBe('kxm4t7pa');
-    expect(decodeQr(await renderVoucherQrPng({ username: 'kxm4t7pa', password: '83562947' }))).toBe('kxm4t7pa 83562947');
+    expect(decodeQrPng(await renderVoucherQrPng({ username: 'kxm4t7pa', password: 'kxm4t7pa', dnsName: null }))).toBe('kxm4t7pa');
+    expect(decodeQrPng(await renderVoucherQrPng({ username: 'kxm4t7pa', password: '83562947' }))).toBe('kxm4t7pa 83562947');
   });
 
   it.each([
@@ -89,6 +84,6 @@ describe('voucher QR codes and printable sheets', () => {
     writeFileSync(file, await renderVoucherSheetPdf(sheet, 'fr'));
     // The first card only, at 300 dpi (a typical office printer).
     execFileSync('pdftoppm', ['-r', '300', '-png', '-f', '1', '-l', '1', '-x', '0', '-y', '0', '-W', '600', '-H', '400', file, join(directory, 'card')]);
-    expect(decodeQr(readFileSync(join(directory, 'card-1.png')))).toBe('http://wifi.akwa.cm/login?username=rl0000xk&password=rl0000xk');
+    expect(decodeQrPng(readFileSync(join(directory, 'card-1.png')))).toBe('http://wifi.akwa.cm/login?username=rl0000xk&password=rl0000xk');
   });
 });
