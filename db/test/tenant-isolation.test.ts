@@ -145,6 +145,14 @@ describe.each(testDrivers())('tenant isolation on %s', (driver) => {
     });
   });
 
+  it('withTenant runs hand-written (named, prepared) statements under the same tenant context', async () => {
+    const statement = { name: 'test.count_tickets_of', text: 'select count(*)::int as n, min(tenant_id::text) as tenant from tickets where tenant_id = $1 or tenant_id = $2' };
+    // Twice per tenant: the second call reuses the statement prepared on the connection.
+    for (const [tenant, other] of [[tenantA, tenantB], [tenantB, tenantA], [tenantA, tenantB], [tenantB, tenantA]] as const) {
+      expect(await db.withTenant(tenant, (_tx, { query }) => query(statement, [tenant, other]))).toEqual([{ n: 1, tenant }]);
+    }
+  });
+
   it('the runtime role cannot disable or unforce row-level security', async () => {
     for (const statement of [
       'alter table users disable row level security',

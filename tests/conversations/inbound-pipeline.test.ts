@@ -1,6 +1,7 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  applyConversationEvent,
   createTenant,
   findOrCreateChannelAccount,
   generateVouchers,
@@ -9,7 +10,7 @@ import {
   CONVERSATION_IDLE_EXPIRY_MS,
   type ChannelCapabilities,
 } from '@relais/core';
-import { contactIdentities, contacts, conversationMessages, conversations, outbox, tickets, type Database } from '@relais/db';
+import { contactIdentities, contacts, conversationMessages, conversations, executeRows, outbox, tickets, wifiPackages, type Database } from '@relais/db';
 import { steppedClock } from '../support/stepped-clock.js';
 import { createTestDatabase, testDrivers, type TestDatabase } from '../support/test-database.js';
 import { insertWifiPackage } from '../support/wifi-fixtures.js';
@@ -133,7 +134,12 @@ describe.each(testDrivers())('inbound pipeline on %s', (driver) => {
 
   it('starts afresh after 30 minutes of silence, in the language the contact chose', async () => {
     const start = await inbound('sleepy-contact', 'hello');
-    await inbound('sleepy-contact', 'english');
+    const chosen = await inbound('sleepy-contact', 'english');
+    // Two replies written by one statement: `seq` keeps the order they were said in.
+    expect(chosen.replies.map((reply) => reply.body.text)).toEqual([expect.stringContaining('English'), expect.stringMatching(/^What would you like to do\?/)]);
+    const stored = (await messagesOf(start.conversationId)).filter((row) => row.direction === 'outbound').slice(-2);
+    expect(stored.map((row) => row.id)).toEqual(chosen.replies.map((reply) => reply.id));
+    expect(stored.map((row) => row.seq)).toEqual(chosen.replies.map((reply) => reply.seq));
     const packages = await inbound('sleepy-contact', '1');
     expect(packages.replies[0]!.body.text).toContain('Which package would you like?');
     const [contact] = await db.withTenant(tenantId, (tx) => tx.select().from(contacts).where(eq(contacts.id, start.contactId)));
@@ -187,5 +193,62 @@ describe.each(testDrivers())('inbound pipeline on %s', (driver) => {
     expect(await db.withTenant(tenantId, (tx) => tx.select().from(tickets).where(eq(tickets.tenantId, tenantId)))).toHaveLength(ticketsBefore.length);
     // The package list still answers "1".
     expect((await inbound('odd-contact', '1')).replies[0]!.body.text).toContain('Quel numéro');
+  });
+
+  it('reads the catalogue at the turn that shows it: a package taken off sale is not offered a moment later', async () => {
+    await inbound('shopper', 'bonjour');
+    await inbound('shopper', 'français');
+    expect((await inbound('shopper', 'Acheter du WiFi')).replies[0]!.body.text).toContain('Quel forfait voulez-vous ?');
+    await db.withTenant(tenantId, (tx) => tx.update(wifiPackages).set({ active: false }).where(eq(wifiPackages.tenantId, tenantId)));
+    try {
+      await inbound('shopper', 'menu');
+      const none = await inbound('shopper', 'Acheter du WiFi');
+      expect(none.replies[0]!.body.text).toContain('aucun forfait n’est disponible');
+      expect((await conversationRow(none.conversationId)).state).toMatchObject({ step: 'menu' });
+    } finally {
+      await db.withTenant(tenantId, (tx) => tx.update(wifiPackages).set({ active: true }).where(eq(wifiPackages.tenantId, tenantId)));
+    }
+  });
+
+  /** Holds a conversation's lock as a turn would, runs `whileHeld` (which queues on it), then commits a new contact language. */
+  async function commitLanguageWhileQueued<T>(conversationId: string, contactId: string, whileHeld: () => Promise<T>): Promise<T> {
+    let queued: Promise<T> | undefined;
+    await db.withTenant(tenantId, async (tx) => {
+      await tx.select({ id: conversations.id }).from(conversations).where(and(eq(conversations.tenantId, tenantId), eq(conversations.id, conversationId))).for('update');
+      queued = whileHeld();
+      if (driver === 'postgres') {
+        // Commit only once the other transaction waits for the lock (PGlite runs one transaction at a time: it waits anyway).
+        for (let waiting = 0; waiting === 0; ) {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          waiting = Number(
+            (await executeRows(tx, sql`select count(*)::int as waiting from pg_locks l join pg_stat_activity a on a.pid = l.pid where not l.granted and a.datname = current_database()`))[0]!.waiting,
+          );
+        }
+      }
+      await tx.update(contacts).set({ locale: 'en' }).where(and(eq(contacts.tenantId, tenantId), eq(contacts.id, contactId)));
+      await tx.update(conversations).set({ version: sql`${conversations.version} + 1` }).where(and(eq(conversations.tenantId, tenantId), eq(conversations.id, conversationId)));
+    });
+    return queued!;
+  }
+
+  it('an event that waited for the conversation lock sees what the turn before it committed (the contact\'s new language)', async () => {
+    const start = await inbound('waiting-event', 'bonjour');
+    await inbound('waiting-event', 'français');
+    const replies = await commitLanguageWhileQueued(start.conversationId, start.contactId, () =>
+      applyConversationEvent(
+        { db, clock },
+        { tenantId, conversationId: start.conversationId, input: { kind: 'notice', text: { fr: 'Avis en français', en: 'Notice in English' } }, eventKey: 'test:waiting-event' },
+      ),
+    );
+    expect(replies.map((reply) => reply.body.text)).toEqual(['Notice in English']);
+    // Applied once: the same key again writes nothing.
+    expect(await applyConversationEvent({ db, clock }, { tenantId, conversationId: start.conversationId, input: { kind: 'notice', text: { fr: 'x', en: 'x' } }, eventKey: 'test:waiting-event' })).toEqual([]);
+  });
+
+  it('a message that waited for the conversation lock is answered in the language the turn before it chose', async () => {
+    const start = await inbound('waiting-message', 'bonjour');
+    await inbound('waiting-message', 'français');
+    const answered = await commitLanguageWhileQueued(start.conversationId, start.contactId, () => inbound('waiting-message', 'aide'));
+    expect(answered.replies[0]!.body.text).toContain('I am this WiFi’s bot');
   });
 });

@@ -14,6 +14,7 @@
  * Target (issue 5): at least 1 000 messages/s with p99 under 50 ms.
  */
 import { randomBytes } from 'node:crypto';
+import { Agent, request } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,9 +26,9 @@ import { build } from '../../../server/src/app.js';
 import { loadConfig } from '../../../server/src/config.js';
 import type { Services } from '../../../server/src/services.js';
 import { startBaselineServer } from '../baseline-insert.js';
-import { postgresGroup, startCpuMeter, type ProcessGroup } from '../cpu.js';
+import { postgresGroup, profiled, startCpuMeter, type ProcessGroup } from '../cpu.js';
 import { positiveInteger } from '../env.js';
-import { closedLoop } from '../latency.js';
+import { closedLoop, summarize } from '../latency.js';
 import { machine, publish } from '../report.js';
 import { countSqlRoundTrips } from '../sql-round-trips.js';
 import { createScratchDatabase } from '../scratch-database.js';
@@ -37,8 +38,30 @@ const CONCURRENCY = positiveInteger('BENCH_CONCURRENCY', 32);
 const CONTACTS = positiveInteger('BENCH_CONTACTS', 256);
 const POOL_SIZE = positiveInteger('DATABASE_POOL_SIZE', 10);
 const BASELINE_REQUESTS = positiveInteger('BENCH_BASELINE_REQUESTS', 5_000);
+/** A V8 CPU profile of the measured phase (open it in Chrome DevTools). */
+const CPU_PROFILE = process.env.BENCH_CPU_PROFILE || undefined;
 /** What known contacts say during the measured phase: menu navigation, each a full turn. */
-const SCRIPT = ['menu', 'aide', 'Acheter du WiFi', 'menu', 'Mon WiFi', 'menu'];
+const BUY_WIFI = 'Acheter du WiFi';
+const SCRIPT = ['menu', 'aide', BUY_WIFI, 'menu', 'Mon WiFi', 'menu'];
+
+/**
+ * The load generator shares the app's event loop, so its own CPU counts against the app: a bare
+ * node:http client with kept-alive sockets costs a fraction of fetch (undici's full Fetch
+ * machinery). Used for the baseline too: both sides pay the same client.
+ */
+const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+function send(url: string, body?: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const outgoing = request(url, { agent, method: body === undefined ? 'GET' : 'POST', headers: body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      response.on('error', reject);
+    });
+    outgoing.on('error', reject);
+    outgoing.end(body);
+  });
+}
 
 export async function run(): Promise<void> {
   const scratch = await createScratchDatabase({ poolSize: POOL_SIZE });
@@ -61,19 +84,22 @@ export async function run(): Promise<void> {
     const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
 
     const { tenant } = await createTenant({ db, clock: systemClock }, { name: 'Bench Chat', email: `bench-chat-${Date.now()}@example.test`, mode: 'commission' });
-    await db.withTenant(tenant.id, async (tx) => {
-      const [pkg] = await tx.insert(wifiPackages).values({ tenantId: tenant.id, nameFr: '1 jour', nameEn: '1 day', priceXaf: 500, validityMinutes: 1_440 }).returning();
-      await generateVouchers({ db }, { tenantId: tenant.id, packageId: pkg!.id, count: 50 }).catch(() => undefined);
-    });
+    // Stock after the package has committed (generateVouchers has a transaction of its own): "Acheter du WiFi" lists it.
+    const [pkg] = await db.withTenant(tenant.id, (tx) =>
+      tx.insert(wifiPackages).values({ tenantId: tenant.id, nameFr: '1 jour', nameEn: '1 day', priceXaf: 500, validityMinutes: 1_440 }).returning(),
+    );
+    await generateVouchers({ db }, { tenantId: tenant.id, packageId: pkg!.id, count: 50 });
     const url = `${base}/api/webchat/${tenant.slug}/messages`;
     let sequence = 0;
     const say = async (contactId: string, text: string) => {
       sequence += 1;
       const startMs = performance.now();
-      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ contactId, text, messageId: `bench-${sequence}-msg` }) });
-      const body = (await response.json()) as { replies?: unknown[] };
+      const response = await send(url, JSON.stringify({ contactId, text, messageId: `bench-${sequence}-msg` }));
+      const body = JSON.parse(response.text) as { replies?: { choices?: { id: string }[] }[] };
       const endMs = performance.now();
       if (response.status !== 200 || !body.replies?.length) throw new Error(`web chat answered ${response.status} with ${JSON.stringify(body).slice(0, 200)}`);
+      // The catalogue turn must really list the package (no stock would make it a plain menu turn).
+      if (text === BUY_WIFI && !body.replies.some((reply) => reply.choices?.some((choice) => choice.id.startsWith('package:')))) throw new Error(`"${BUY_WIFI}" listed no package: ${JSON.stringify(body).slice(0, 300)}`);
       return { startMs, endMs, latencyMs: endMs - startMs };
     };
 
@@ -84,12 +110,17 @@ export async function run(): Promise<void> {
 
     // Each contact's messages go in order, one at a time: a contact is busy while its message is in flight.
     const busy = new Set<string>();
+    // Latency by what was said: a lookup ("Mon WiFi") is two transactions plus the lookup's own.
+    const byText = new Map<string, number[]>();
+    let recordByText = false;
     const plan = Array.from({ length: MESSAGES }, (_, i) => ({ contact: contacts[i % CONTACTS]!, text: SCRIPT[Math.floor(i / CONTACTS) % SCRIPT.length]! }));
     const sendInOrder = async (item: { contact: string; text: string }) => {
       while (busy.has(item.contact)) await new Promise((resolve) => setImmediate(resolve));
       busy.add(item.contact);
       try {
-        return await say(item.contact, item.text);
+        const timing = await say(item.contact, item.text);
+        if (recordByText) byText.set(item.text, [...(byText.get(item.text) ?? []), timing.latencyMs]);
+        return timing;
       } finally {
         busy.delete(item.contact);
       }
@@ -101,8 +132,7 @@ export async function run(): Promise<void> {
     try {
       const baselineSend = async (i: number) => {
         const startMs = performance.now();
-        const response = await fetch(`${baseline.url}?contactId=bench-${i}&text=menu`);
-        await response.arrayBuffer();
+        const response = await send(`${baseline.url}?contactId=bench-${i}&text=menu`);
         if (response.status !== 200) throw new Error(`baseline answered ${response.status}`);
         const endMs = performance.now();
         return { startMs, endMs, latencyMs: endMs - startMs };
@@ -113,8 +143,20 @@ export async function run(): Promise<void> {
       console.log(`conversations: ${MESSAGES} messages, ${CONCURRENCY} in flight...`);
       const cpu = startCpuMeter(cpuGroups);
       const stopCounting = countSqlRoundTrips();
-      const measured = await closedLoop(plan, CONCURRENCY, sendInOrder);
+      recordByText = true;
+      const measured = await profiled(CPU_PROFILE, () => closedLoop(plan, CONCURRENCY, sendInOrder));
       const roundTrips = stopCounting();
+      recordByText = false;
+      const latencyByText = Object.fromEntries(
+        [...byText].flatMap(([text, latencies]) => {
+          const summary = summarize(latencies);
+          const key = text.toLowerCase().replace(/[^a-z]+/g, '_');
+          return [
+            [`p50_ms_${key}`, summary.p50Ms],
+            [`p99_ms_${key}`, summary.p99Ms],
+          ];
+        }),
+      );
       const used = cpu();
 
       const baselineAfter = await closedLoop(Array.from({ length: BASELINE_REQUESTS }, (_, i) => i), CONCURRENCY, baselineSend);
@@ -133,6 +175,7 @@ export async function run(): Promise<void> {
           node_cpu_ms_per_message: used.processMs / MESSAGES,
           postgres_cpu_ms_per_message: (used.groupsMs.postgres ?? 0) / MESSAGES,
           host_busy_percent: used.hostBusyPercent,
+          ...latencyByText,
         },
         targets: {
           messages_per_s: { target: 1_000, met: measured.perSecond >= 1_000 },
@@ -148,5 +191,6 @@ export async function run(): Promise<void> {
     await jobs?.close();
     await scratch.drop();
     await rm(filesDir, { recursive: true, force: true });
+    agent.destroy();
   }
 }

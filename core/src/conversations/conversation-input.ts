@@ -80,7 +80,7 @@ export type ConversationEffect =
   | { kind: 'start_payment'; ticketId: string; payerPhone: string; attempt: number }
   /** Through the outbox (`conversation.handed_off`): the shared inbox picks the conversation up. */
   | { kind: 'hand_off' }
-  /** Read after commit and fed back as a `wifi_usage` / `tickets` input. */
+  /** Read in the same transaction and fed back as a `wifi_usage` / `tickets` input of the same turn. */
   | { kind: 'lookup'; what: 'wifi_usage' | 'tickets' };
 
 export const MAX_INBOUND_TEXT_BYTES = 4096;

@@ -1,12 +1,11 @@
 import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { channelAccounts, conversationMessages, type Database } from '@relais/db';
+import { channelAccounts, type Database, type TenantContext, type Tx } from '@relais/db';
 import { AppError } from '../shared/app-error.js';
 import { parseInput } from '../shared/parse-input.js';
 import type { Clock } from '../shared/ports/clock.js';
-import { applyConversationEvent } from './apply-conversation-event.js';
 import { inspectInboundText, MAX_INBOUND_TEXT_BYTES } from './conversation-input.js';
-import { findOrCreateContact, lockConversationOf } from './conversation-records.js';
+import { ensureConversationOf, findOrCreateContact, lockConversationAndReceive } from './conversation-records.js';
 import { channelCapabilitiesSchema, freshConversationState, readConversationState, type ConversationState } from './conversation-state.js';
 import { lookupForConversation } from './lookup-for-conversation.js';
 import { runConversationTurn, type StoredReply } from './run-conversation-turn.js';
@@ -61,71 +60,83 @@ function storableText(text: string): string {
  * find or create the contact (merged by phone number) and its conversation, lock the
  * conversation (one input at a time: replies never race), restart an expired conversation,
  * run the engine, store the inbound and outbound messages, the new state and the effects' outbox
- * rows. Lookups (my WiFi, my tickets) are read after commit and answered in a second, short turn.
+ * rows. Lookups (my WiFi, my tickets) are read in the same transaction and answered in the same turn.
  */
 export async function handleInboundMessage(deps: { db: Database; clock: Clock }, options: z.input<typeof handleInboundMessageInput>): Promise<InboundMessageOutcome> {
   const input = parseInput(handleInboundMessageInput, options);
   const inspected = inspectInboundText(input.text);
   const now = deps.clock.now();
 
-  const handled = await deps.db.withTenant(input.tenantId, async (tx) => {
-    const [account] = await tx
-      .select({ id: channelAccounts.id, kind: channelAccounts.kind, status: channelAccounts.status })
-      .from(channelAccounts)
-      .where(and(eq(channelAccounts.tenantId, input.tenantId), eq(channelAccounts.id, input.channelAccountId)));
-    if (!account) throw new AppError('NOT_FOUND', 'channel account not found');
-    const contact = await findOrCreateContact(tx, input.tenantId, account.kind, input.sender);
-    const conversation = await lockConversationOf(tx, input.tenantId, account.id, contact.id);
+  const body = inspected.kind === 'unreadable' ? { text: storableText(input.text), unreadable: inspected.reason } : { text: input.text };
 
-    const [inbound] = await tx
-      .insert(conversationMessages)
-      .values({
+  const handled = await deps.db.withTenant(input.tenantId, async (tx, { query }) => {
+    const db = { tx, query };
+    const receive = () =>
+      lockConversationAndReceive(db, {
         tenantId: input.tenantId,
-        conversationId: conversation.id,
-        channelAccountId: account.id,
-        direction: 'inbound',
+        channelAccountId: input.channelAccountId,
+        externalId: input.sender.externalId,
         providerMessageId: input.providerMessageId,
-        body: inspected.kind === 'unreadable' ? { text: storableText(input.text), unreadable: inspected.reason } : { text: input.text },
-        status: 'received',
-        createdAt: input.receivedAt,
-      })
-      .onConflictDoNothing({ target: [conversationMessages.tenantId, conversationMessages.channelAccountId, conversationMessages.direction, conversationMessages.providerMessageId] })
-      .returning({ id: conversationMessages.id });
-    if (!inbound) return { duplicate: true as const, conversationId: conversation.id, contactId: contact.id, awaitingAnswer: isAwaitingAnswer(readConversationState(conversation.state, conversation.mode)) };
+        body,
+        receivedAt: input.receivedAt,
+      });
+    // A known contact's message is one statement; a first message makes the contact and its conversation first.
+    let received = await receive();
+    if (!received) {
+      const [account] = await tx
+        .select({ id: channelAccounts.id, kind: channelAccounts.kind })
+        .from(channelAccounts)
+        .where(and(eq(channelAccounts.tenantId, input.tenantId), eq(channelAccounts.id, input.channelAccountId)));
+      if (!account) throw new AppError('NOT_FOUND', 'channel account not found');
+      const contact = await findOrCreateContact(tx, input.tenantId, account.kind, input.sender);
+      await ensureConversationOf(tx, input.tenantId, account.id, contact.id);
+      received = await receive();
+      if (!received) throw new Error('conversation not found right after it was made');
+    }
+    const { conversation, contact, tenant, inboundId } = received;
+    if (!inboundId) return { duplicate: true as const, conversationId: conversation.id, contactId: contact.id, awaitingAnswer: isAwaitingAnswer(readConversationState(conversation.state, conversation.mode)) };
 
     let state = readConversationState(conversation.state, conversation.mode);
     const expired = conversation.expiresAt !== null && conversation.expiresAt <= now;
     if (expired && state.mode === 'bot') state = freshConversationState(state);
-    const turn = await runConversationTurn(tx, {
+    const turn = await runConversationTurn(db, {
       tenantId: input.tenantId,
       conversation,
       contact,
+      tenant,
       state,
       input: inspected,
       now,
       capabilities: input.capabilities,
       contactPhoneE164: input.sender.phoneE164,
       expiresAt: new Date(now.getTime() + CONVERSATION_IDLE_EXPIRY_MS),
+      // Read under the conversation's lock, in this transaction: one transaction per message.
+      lookup: (what) => lookupForConversation({ db: sameTransaction(deps.db, input.tenantId, tx, query), clock: deps.clock }, { tenantId: input.tenantId, contactId: contact.id, what }),
     });
-    return { duplicate: false as const, conversationId: conversation.id, contactId: contact.id, inboundId: inbound.id, turn };
+    return { duplicate: false as const, conversationId: conversation.id, contactId: contact.id, turn };
   });
 
   if (handled.duplicate) return { duplicate: true, conversationId: handled.conversationId, contactId: handled.contactId, replies: [], awaitingAnswer: handled.awaitingAnswer };
-  const replies = [...handled.turn.replies];
-  for (const what of handled.turn.lookups) {
-    const found = await lookupForConversation(deps, { tenantId: input.tenantId, contactId: handled.contactId, what });
-    replies.push(
-      ...(await applyConversationEvent(deps, {
-        tenantId: input.tenantId,
-        conversationId: handled.conversationId,
-        input: found,
-        eventKey: `lookup:${handled.inboundId}:${what}`,
-        // Answered within this request: in session, like the turn's own replies.
-        capabilities: input.capabilities,
-      })),
-    );
-  }
   // A lookup's answer settles the conversation (nothing asked); otherwise the turn's state says.
-  const awaitingAnswer = handled.turn.lookups.length === 0 && isAwaitingAnswer(handled.turn.state);
-  return { duplicate: false, conversationId: handled.conversationId, contactId: handled.contactId, replies, awaitingAnswer };
+  const awaitingAnswer = !handled.turn.lookedUp && isAwaitingAnswer(handled.turn.state);
+  return { duplicate: false, conversationId: handled.conversationId, contactId: handled.contactId, replies: handled.turn.replies, awaitingAnswer };
+}
+
+/**
+ * The database as seen from inside a tenant transaction: `withTenant` for the same tenant runs its
+ * work in that transaction (same role, same RLS context, same locks) instead of opening another.
+ * For read-only use cases of other contexts (the lookups) that take a Database.
+ */
+function sameTransaction(db: Database, tenantId: string, tx: Tx, query: TenantContext['query']): Database {
+  return {
+    driver: db.driver,
+    runtimeRole: db.runtimeRole,
+    withTenant: async (otherTenantId, work) => {
+      if (otherTenantId !== tenantId) throw new Error('a lookup asked for another tenant');
+      return work(tx, { query });
+    },
+    withPlatform: () => Promise.reject(new Error('no platform transaction inside a tenant turn')),
+    ping: () => db.ping(),
+    close: () => Promise.reject(new Error('not closable from inside a transaction')),
+  };
 }

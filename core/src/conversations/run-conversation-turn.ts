@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq, sql } from 'drizzle-orm';
-import { contacts, conversationMessages, conversations, type Tx } from '@relais/db';
+import { and, eq } from 'drizzle-orm';
+import { contacts, type RawStatement, type Tx } from '@relais/db';
 import { MAX_PAYMENT_ATTEMPTS_PER_TICKET } from '../payments/start-ticket-payment.js';
 import { isAppError } from '../shared/app-error.js';
 import { writeToOutbox } from '../shared/outbox.js';
 import type { ChannelCapabilities, OutboundMessageBody } from '../shared/ports/channel-sender.js';
 import type { ConversationContext, ConversationInput } from './conversation-input.js';
-import { FALLBACK_CAPABILITIES, offeredCategories, offeredPackages, tenantProfile, type ContactRow, type ConversationRow } from './conversation-records.js';
-import type { ConversationState } from './conversation-state.js';
+import { FALLBACK_CAPABILITIES, offeredCatalogue, type TurnDb, type TurnSubjects } from './conversation-records.js';
+import type { ConversationState, OfferedCategory, OfferedPackage } from './conversation-state.js';
 import { openConversationTicket } from './open-conversation-ticket.js';
 import { renderOutboundMessage } from './render-outbound-message.js';
-import { transitionConversation } from './transition-conversation.js';
+import { transitionConversation, type ConversationTransition } from './transition-conversation.js';
 
 /** Outbox topics the engine writes. */
 export const CONVERSATION_TOPICS = {
@@ -29,22 +29,48 @@ export interface StoredReply {
 
 export interface TurnOutcome {
   replies: StoredReply[];
-  lookups: ('wifi_usage' | 'tickets')[];
   state: ConversationState;
+  /** A lookup was answered in this turn (its answer settles the conversation: nothing is asked). */
+  lookedUp: boolean;
 }
 
+/** Reads what a lookup effect asks for (my WiFi, my tickets) in the turn's own transaction. */
+export type TurnLookup = (what: 'wifi_usage' | 'tickets') => Promise<ConversationInput>;
+
 /**
- * One turn of a conversation whose row the caller has locked (FOR UPDATE) in `tx`: the
+ * The end of every turn in one round trip: the new state (and, for an inbound message, the
+ * inactivity clock), then the outbound rows. The rows come from a json array read in its order
+ * (`with ordinality ... order by`), so `seq` follows the order the customer must read them in.
+ */
+const WRITE_TURN: RawStatement = {
+  name: 'conversations.write_turn',
+  text: `with updated as (
+    update conversations
+    set state = $3::jsonb, mode = $4, locale = $5, version = version + 1, updated_at = $6::timestamptz,
+      last_inbound_at = case when $7::timestamptz is null then last_inbound_at else $6::timestamptz end,
+      expires_at = coalesce($7::timestamptz, expires_at)
+    where tenant_id = $1 and id = $2
+    returning id
+  )
+  insert into conversation_messages (tenant_id, id, conversation_id, channel_account_id, direction, body, status, sent_at, next_attempt_at, created_at)
+  select $1, (m.item->>'id')::uuid, $2, $8, 'outbound', m.item->'body', $9::text,
+    case when $9::text = 'sent' then $6::timestamptz end, case when $9::text = 'pending' then $6::timestamptz end, $6::timestamptz
+  from jsonb_array_elements($10::jsonb) with ordinality as m(item, ord)
+  order by m.ord
+  returning id, seq`,
+};
+
+/**
+ * One turn of a conversation whose row the caller has locked (FOR UPDATE) in `db.tx`: the
  * transition, then its effects — database writes in this same transaction (answered with
  * follow-up inputs), outbox rows for the rest — then the new state and the outbound messages,
- * rendered for the channel's capabilities. Lookups are left to the caller, after commit.
+ * rendered for the channel's capabilities. Lookups (my WiFi, my tickets) are read in this same
+ * transaction through `options.lookup` and answered as a follow-up input.
  */
 export async function runConversationTurn(
-  tx: Tx,
-  options: {
+  db: TurnDb,
+  options: TurnSubjects & {
     tenantId: string;
-    conversation: ConversationRow;
-    contact: ContactRow;
     state: ConversationState;
     input: ConversationInput;
     now: Date;
@@ -54,18 +80,22 @@ export async function runConversationTurn(
     messageIdFor?: (index: number) => string;
     /** An inbound message: the inactivity clock restarts. */
     expiresAt?: Date;
+    /** Answers lookup effects (fed back as a follow-up input); turns of events never ask for one. */
+    lookup?: TurnLookup;
   },
 ): Promise<TurnOutcome> {
+  const { tx } = db;
   const { tenantId, conversation, contact, now } = options;
   const capabilities = options.capabilities ?? options.state.capabilities ?? FALLBACK_CAPABILITIES;
-  const context = await loadContext(tx, { tenantId, contact, capabilities, needsCatalogue: options.input.kind === 'text', now, contactPhoneE164: options.contactPhoneE164 });
+  const catalogue = lazyCatalogue(db, tenantId);
+  const context = buildContext({ ...options, capabilities, catalogue });
 
   let state: ConversationState = { ...options.state, capabilities };
   const messages: OutboundMessageBody[] = [];
-  const lookups: TurnOutcome['lookups'] = [];
+  let lookedUp = false;
   const inputs: ConversationInput[] = [options.input];
   for (let turn = 0; turn < inputs.length && turn <= MAX_FOLLOW_UPS; turn += 1) {
-    const transition = transitionConversation(state, inputs[turn]!, context);
+    const transition = await transitionWithCatalogue(state, inputs[turn]!, context, catalogue);
     state = transition.state;
     for (const effect of transition.effects) {
       switch (effect.kind) {
@@ -95,66 +125,82 @@ export async function runConversationTurn(
           });
           break;
         case 'lookup':
-          lookups.push(effect.what);
+          if (!options.lookup) throw new Error(`a lookup (${effect.what}) in a turn that cannot answer it`);
+          inputs.push(await options.lookup(effect.what));
+          lookedUp = true;
           break;
       }
     }
   }
 
-  await tx
-    .update(conversations)
-    .set({
-      state,
-      mode: state.mode,
-      locale: context.localeChosen ? context.locale : conversation.locale,
-      version: sql`${conversations.version} + 1`,
-      updatedAt: now,
-      ...(options.expiresAt ? { lastInboundAt: now, expiresAt: options.expiresAt } : {}),
-    })
-    .where(and(eq(conversations.tenantId, tenantId), eq(conversations.id, conversation.id)));
-
   // Explicit capabilities mean an adapter is answering a request now; without them (an event)
   // the reply is in session only on channels that keep it readable (web chat polling).
   const inSession = capabilities.replyInSession && (options.capabilities !== undefined || !capabilities.pushOutsideSession);
-  const replies: StoredReply[] = [];
-  // One row at a time: `seq` then follows the order the customer must read them in.
-  for (const [index, body] of messages.entries()) {
-    const [row] = await tx
-      .insert(conversationMessages)
-      .values({
-        tenantId,
-        id: options.messageIdFor?.(index) ?? randomUUID(),
-        conversationId: conversation.id,
-        channelAccountId: conversation.channelAccountId,
-        direction: 'outbound',
-        body,
-        // In-session channels hand the reply over in the response (or the poll): nothing to push.
-        status: inSession ? 'sent' : 'pending',
-        sentAt: inSession ? now : null,
-        nextAttemptAt: inSession ? null : now,
-        createdAt: now,
-      })
-      .returning({ id: conversationMessages.id, seq: conversationMessages.seq });
-    replies.push({ id: row!.id, seq: Number(row!.seq), body });
-  }
-  return { replies, lookups, state };
+  const outbound = messages.map((body, index) => ({ id: options.messageIdFor?.(index) ?? randomUUID(), body }));
+  const rows = await db.query<{ id: string; seq: string | number }>(WRITE_TURN, [
+    tenantId,
+    conversation.id,
+    JSON.stringify(state),
+    state.mode,
+    context.localeChosen ? context.locale : conversation.locale,
+    now.toISOString(),
+    options.expiresAt?.toISOString() ?? null,
+    conversation.channelAccountId,
+    // In-session channels hand the reply over in the response (or the poll): nothing to push.
+    inSession ? 'sent' : 'pending',
+    JSON.stringify(outbound),
+  ]);
+  const seqOf = new Map(rows.map((row) => [row.id, Number(row.seq)]));
+  const replies: StoredReply[] = outbound.map(({ id, body }) => ({ id, seq: seqOf.get(id)!, body }));
+  return { replies, state, lookedUp };
 }
 
-async function loadContext(
-  tx: Tx,
-  options: { tenantId: string; contact: ContactRow; capabilities: ChannelCapabilities; needsCatalogue: boolean; now: Date; contactPhoneE164?: string },
-): Promise<ConversationContext> {
-  const tenant = await tenantProfile(tx, options.tenantId);
-  // Events (payment, voucher) never offer packages or categories: no need to read them.
-  const packages = options.needsCatalogue ? await offeredPackages(tx, options.tenantId) : [];
-  const categories = options.needsCatalogue ? await offeredCategories(tx, options.tenantId) : [];
+interface LazyCatalogue {
+  /** Set when a transition read the packages or the categories. */
+  wanted: boolean;
+  loaded?: { packages: OfferedPackage[]; categories: OfferedCategory[] };
+  load(): Promise<void>;
+}
+
+/** The catalogue, read from the database only once a transition has looked at it. */
+function lazyCatalogue(db: TurnDb, tenantId: string): LazyCatalogue {
+  const catalogue: LazyCatalogue = {
+    wanted: false,
+    async load() {
+      catalogue.loaded ??= await offeredCatalogue(db, tenantId);
+    },
+  };
+  return catalogue;
+}
+
+/**
+ * Most turns (menu, help, language, lookups, events) never look at the catalogue. The transition
+ * is pure, so it runs first against a context whose catalogue records being read; only if it was
+ * read is the catalogue loaded and the same transition run again with it. Always fresh: no cache.
+ */
+async function transitionWithCatalogue(state: ConversationState, input: ConversationInput, context: ConversationContext, catalogue: LazyCatalogue): Promise<ConversationTransition> {
+  catalogue.wanted = false;
+  const first = transitionConversation(state, input, context);
+  if (!catalogue.wanted || catalogue.loaded) return first;
+  await catalogue.load();
+  return transitionConversation(state, input, context);
+}
+
+function buildContext(options: TurnSubjects & { capabilities: ChannelCapabilities; catalogue: LazyCatalogue; now: Date; contactPhoneE164?: string }): ConversationContext {
+  const { catalogue } = options;
   return {
-    locale: options.contact.locale ?? tenant.defaultLocale,
+    locale: options.contact.locale ?? options.tenant.defaultLocale,
     localeChosen: options.contact.locale !== null,
-    tenantName: tenant.name,
+    tenantName: options.tenant.name,
     capabilities: options.capabilities,
-    packages,
-    categories,
+    get packages() {
+      catalogue.wanted = true;
+      return catalogue.loaded?.packages ?? [];
+    },
+    get categories() {
+      catalogue.wanted = true;
+      return catalogue.loaded?.categories ?? [];
+    },
     contactPhoneE164: options.contactPhoneE164,
     maxPaymentAttempts: MAX_PAYMENT_ATTEMPTS_PER_TICKET,
     now: options.now,

@@ -64,8 +64,8 @@ function payerPhoneOf(text: string | undefined): string | undefined {
 /**
  * The conversation engine: from a state and one input, the next state and the effects to carry
  * out. Pure — no clock, database or network — so every path is tested without either, and the
- * pipeline decides how effects leave (same transaction, outbox, lookups after commit). Every
- * customer text gets an answer, except while an agent holds the conversation.
+ * pipeline decides how effects leave (same transaction, outbox, lookups fed back as inputs).
+ * Every customer text gets an answer, except while an agent holds the conversation.
  */
 export function transitionConversation(state: ConversationState, input: ConversationInput, context: ConversationContext): ConversationTransition {
   return new Turn(state, context).run(input);
