@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { executeRows, type Database, type RawStatement, type TenantContext, type Tx } from '@relais/db';
+import { executeRows, violatedUniqueConstraint, type Database, type RawStatement, type TenantContext, type Tx } from '@relais/db';
 import { z } from 'zod';
 import { AppError } from '../../shared/app-error.js';
 import type { BilingualText } from '../../shared/bilingual-text.js';
@@ -84,8 +84,17 @@ type Attempt =
 export async function claimVoucherForTicket(deps: { db: Database; clock: Clock }, options: z.input<typeof claimInput>): Promise<ClaimedVoucher> {
   const { tenantId, ticketId } = parseInput(claimInput, options);
   let payment: PaymentReference | null | undefined;
-  for (;;) {
-    const attempt = await deps.db.withTenant(tenantId, (tx, tenant) => claimInTransaction(tx, tenant, { tenantId, ticketId, now: deps.clock.now(), payment }));
+  for (let collisions = 0; ; ) {
+    let attempt: Attempt;
+    try {
+      attempt = await deps.db.withTenant(tenantId, (tx, tenant) => claimInTransaction(tx, tenant, { tenantId, ticketId, now: deps.clock.now(), payment }));
+    } catch (error) {
+      // A claim of the same ticket committed between this statement's snapshot and its ticket
+      // lock (READ COMMITTED): it did not see that voucher and took another one, which the
+      // unique ticket key refused. Again: the next transaction sees the voucher and returns it.
+      if (violatedUniqueConstraint(error) === 'wifi_vouchers_ticket_key' && ++collisions <= 3) continue;
+      throw error;
+    }
     if (attempt.kind === 'claimed') return attempt.voucher;
     if (attempt.kind === 'out_of_stock') {
       throw new AppError('VOUCHER_OUT_OF_STOCK', `no voucher left for package ${attempt.packageId} (ticket #${attempt.ticketNumber})`, {
@@ -198,9 +207,10 @@ const LOCK_TICKET_AND_TAKE_VOUCHER: RawStatement = {
 
 /**
  * lockTicket and takeAvailableVoucher(skipLocked) in one statement, for a ticket nobody else is
- * claiming: the ticket is locked with SKIP LOCKED, so this statement never waits on it and its
- * snapshot already holds every claim of this ticket that committed. Undefined when the ticket is
- * locked by another claim (or does not exist): the caller takes the waiting path.
+ * claiming: the ticket is locked with SKIP LOCKED, so this statement never waits on it. Undefined
+ * when the ticket is locked by another claim (or does not exist): the caller takes the waiting
+ * path. A claim that commits between this statement's snapshot and its lock is not seen: the
+ * unique ticket key then refuses a second voucher and claimVoucherForTicket runs again.
  */
 async function lockTicketAndTakeVoucher(tenant: TenantContext, tenantId: string, ticketId: string, now: Date) {
   const [row] = await tenant.query(LOCK_TICKET_AND_TAKE_VOUCHER, [tenantId, ticketId, outOfStockKey(ticketId), now.toISOString()]);
