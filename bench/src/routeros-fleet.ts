@@ -6,12 +6,13 @@
  *   "churn N"  each router: N sessions end and N new users log in (one sync interval's turnover)
  * and exits when stdin closes.
  */
+import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { startRouterOsSimulator, type RouterOsSimulator } from '@relais/sim';
 
 const [routers = 50, sessions = 2000] = process.argv.slice(2).map(Number);
 const username = 'bench';
-const password = 'bench-router-password';
+const password = randomBytes(12).toString('hex');
 
 const fleet: RouterOsSimulator[] = [];
 for (let i = 0; i < routers; i += 1) fleet.push(await startRouterOsSimulator({ username, password, sessions, identity: `bench-${i + 1}`, version: '7.18.2' }));

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,7 +8,7 @@ import { startAfricasTalkingSimulator, type AfricasTalkingSimulator, type AtSimu
 // The Africa's Talking simulator through plain fetch (the request our adapter makes) and, for the
 // SMS send, through the official SDK with its module-level URL redirected (see sim/README.md).
 
-const API_KEY = 'atsk_tenant_a_0123456789';
+const API_KEY = `atsk_${randomBytes(12).toString('hex')}`;
 const PHONE_MTN = '+237670000001';
 const PHONE_ORANGE = '+237690000002';
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { deflateSync } from 'node:zlib';
@@ -178,9 +179,10 @@ describe('Telegram Bot API simulator', () => {
       await ctx.editMessageReplyMarkup(undefined);
       await ctx.reply('Choisissez un forfait');
     });
-    const hook = await webhookServer(bot, '/webhooks/telegram/channel-1', 'per-channel-secret_1');
-    await bot.telegram.setWebhook(hook.url, { secret_token: 'per-channel-secret_1' });
-    expect(sim.webhook(TOKEN)).toMatchObject({ url: hook.url, secretToken: 'per-channel-secret_1' });
+    const secretToken = randomBytes(16).toString('hex');
+    const hook = await webhookServer(bot, '/webhooks/telegram/channel-1', secretToken);
+    await bot.telegram.setWebhook(hook.url, { secret_token: secretToken });
+    expect(sim.webhook(TOKEN)).toMatchObject({ url: hook.url, secretToken });
     expect(await bot.telegram.getWebhookInfo()).toMatchObject({ url: hook.url, pending_update_count: 0 });
 
     const update = await sim.sendUserMessage(TOKEN, { chatId: CHAT, from: { firstName: 'Awa', languageCode: 'fr' }, text: '/start' });

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import { startWhatsAppCloudSimulator, type WaEvent, type WaSimulatorOptions, typ
 const NUMBER_ID = '106540352242922';
 const OTHER_NUMBER_ID = '106540352242999';
 const TOKEN = 'EAAsim-token-tenant-a';
-const APP_SECRET = 'app-secret-tenant-a';
+const APP_SECRET = randomBytes(16).toString('hex');
 const CUSTOMER = '237670000001';
 
 const cleanups: Array<() => Promise<void>> = [];

@@ -13,7 +13,7 @@ import { gatewayReferenceOf, latestTicket, startPurchaseHarness, type PurchaseHa
 import { decodeQrPng } from '../support/qr-code.js';
 
 const BOT_TOKEN = '123456:TEST-relais-bot-token-abcdef';
-const WEBHOOK_SECRET = 'tg-webhook-secret-0123456789';
+const WEBHOOK_SECRET = randomBytes(16).toString('hex');
 
 
 // The purchase on Telegram with every real part: the Telegram Bot API simulator posts updates to
