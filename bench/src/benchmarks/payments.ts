@@ -32,7 +32,7 @@ import {
   startTicketPayment,
   systemClock,
 } from '@relais/core';
-import { categories, contacts, outbox, payments, tickets, type Database } from '@relais/db';
+import { categories, outbox, payments, type Database } from '@relais/db';
 import { signHs256Jwt, startCampaySimulator, type CampaySimulator } from '@relais/sim';
 import { buildJobDefinitions, createJobRunner, type JobDefinition, type JobRunner } from '@relais/workers';
 import { build } from '../../../server/src/app.js';
@@ -45,6 +45,7 @@ import { machine, publish } from '../report.js';
 import { createScratchDatabase } from '../scratch-database.js';
 import { countSqlRoundTrips } from '../sql-round-trips.js';
 import { positiveInteger } from '../env.js';
+import { insertContactsWithTickets, shuffle } from '../seed-tickets.js';
 
 
 /** Confirmations measured (each a distinct pending payment, seeded beforehand). */
@@ -142,25 +143,11 @@ async function seedPendingPayments(db: Database, gateways: Services['gateways'],
     const share = Math.floor(total / TENANTS) + (t < total % TENANTS ? 1 : 0);
     await db.withTenant(tenant.id, async (tx) => {
       const [category] = await tx.insert(categories).values({ tenantId: tenant.id, nameFr: 'Forfait WiFi', nameEn: 'WiFi package', priceXaf: PRICE_XAF }).returning();
-      for (let offset = 0; offset < share; offset += 1_000) {
-        const size = Math.min(1_000, share - offset);
-        const contactRows = await tx
-          .insert(contacts)
-          .values(Array.from({ length: size }, (_, i) => ({ tenantId: tenant.id, name: 'Awa', phoneE164: `+2376${String(t).padStart(2, '0')}${String(offset + i).padStart(6, '0')}` })))
-          .returning({ id: contacts.id });
-        const ticketRows = await tx
-          .insert(tickets)
-          .values(contactRows.map((contact, i) => ({ tenantId: tenant.id, number: offset + i + 1, contactId: contact.id, categoryId: category!.id, subject: 'Acheter du WiFi' })))
-          .returning({ id: tickets.id });
-        tenantTickets.push(...ticketRows.map((ticket) => ({ tenantId: tenant.id, ticketId: ticket.id })));
-      }
+      const ticketIds = await insertContactsWithTickets(tx, { tenantId: tenant.id, tenantIndex: t, categoryId: category!.id, count: share });
+      tenantTickets.push(...ticketIds.map((ticketId) => ({ tenantId: tenant.id, ticketId })));
     });
   }
-  // Interleave tenants, as callbacks would arrive (Fisher-Yates).
-  for (let i = tenantTickets.length - 1; i > 0; i -= 1) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [tenantTickets[i], tenantTickets[j]] = [tenantTickets[j]!, tenantTickets[i]!];
-  }
+  shuffle(tenantTickets);
   const paymentIds: string[] = [];
   await inParallel(tenantTickets, 16, async ({ tenantId, ticketId }) => {
     const started = await startTicketPayment({ db, gateways, clock: systemClock }, { tenantId, ticketId, payerPhone: PAYER_PHONE });

@@ -13,12 +13,13 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { claimVoucherForTicket, createPackage, createTenant, generateVouchers, systemClock } from '@relais/core';
-import { categories, contacts, executeRows, paymentAttempts, tickets, type Database } from '@relais/db';
+import { categories, executeRows, paymentAttempts, type Database } from '@relais/db';
 import { closedLoop } from '../latency.js';
 import { machine, publish, type BenchmarkReport } from '../report.js';
 import { createScratchDatabase } from '../scratch-database.js';
 import { countSqlRoundTrips } from '../sql-round-trips.js';
 import { positiveInteger } from '../env.js';
+import { insertContactsWithTickets, shuffle } from '../seed-tickets.js';
 
 
 const CLAIMS = positiveInteger('BENCH_CLAIMS', 8_000);
@@ -62,37 +63,30 @@ async function seed(db: Database, total: number): Promise<SeededTicket[]> {
     for (let left = share; left > 0; left -= 10_000) await generateVouchers({ db }, { tenantId: tenant.id, packageId: pkg.id, count: Math.min(left, 10_000), length: 10 });
     await db.withTenant(tenant.id, async (tx) => {
       const [category] = await tx.insert(categories).values({ tenantId: tenant.id, nameFr: 'Forfait WiFi', nameEn: 'WiFi package', priceXaf: 500, wifiPackageId: pkg.id }).returning();
-      for (let offset = 0; offset < share; offset += 1_000) {
-        const size = Math.min(1_000, share - offset);
-        const contactRows = await tx
-          .insert(contacts)
-          .values(Array.from({ length: size }, (_, i) => ({ tenantId: tenant.id, name: 'Awa', phoneE164: `+2376${String(t).padStart(2, '0')}${String(offset + i).padStart(6, '0')}` })))
-          .returning({ id: contacts.id });
-        const ticketRows = await tx
-          .insert(tickets)
-          .values(contactRows.map((contact, i) => ({ tenantId: tenant.id, number: offset + i + 1, contactId: contact.id, categoryId: category!.id, subject: 'Acheter du WiFi' })))
-          .returning({ id: tickets.id });
-        await tx.insert(paymentAttempts).values(
-          ticketRows.map((ticket) => ({
-            tenantId: tenant.id,
-            ticketId: ticket.id,
-            amountXaf: 500,
-            payerMsisdn: '+237670000001',
-            externalReference: randomUUID(),
-            status: 'successful' as const,
-            expiresAt: new Date(Date.now() + 300_000),
-            completedAt: new Date(),
-          })),
-        );
-        seeded.push(...ticketRows.map((ticket) => ({ tenantId: tenant.id, ticketId: ticket.id })));
-      }
+      const ticketIds = await insertContactsWithTickets(tx, {
+        tenantId: tenant.id,
+        tenantIndex: t,
+        categoryId: category!.id,
+        count: share,
+        onBatch: async (batch) => {
+          await tx.insert(paymentAttempts).values(
+            batch.map((ticketId) => ({
+              tenantId: tenant.id,
+              ticketId,
+              amountXaf: 500,
+              payerMsisdn: '+237670000001',
+              externalReference: randomUUID(),
+              status: 'successful' as const,
+              expiresAt: new Date(Date.now() + 300_000),
+              completedAt: new Date(),
+            })),
+          );
+        },
+      });
+      seeded.push(...ticketIds.map((ticketId) => ({ tenantId: tenant.id, ticketId })));
     });
   }
-  // Interleave tenants, as payments would arrive (Fisher-Yates).
-  for (let i = seeded.length - 1; i > 0; i -= 1) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [seeded[i], seeded[j]] = [seeded[j]!, seeded[i]!];
-  }
+  shuffle(seeded);
   return seeded;
 }
 
