@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChannelSendError, createSecretBox, type SendRequest } from '@relais/core';
+import { createSecretBox, type SendRequest } from '@relais/core';
 import { createWhatsAppCloudSender, createWhatsAppCloudSenders, sealWhatsAppCloudSecrets, WHATSAPP_CLOUD_CAPABILITIES } from '@relais/bots/whatsapp-cloud';
 import { startWhatsAppCloudSimulator, type WhatsAppCloudSimulator } from '@relais/sim';
+import { sendErrorOf } from '../support/app-error-of.js';
 
 const TENANT_ID = '3b0f6a55-8e0a-4c7e-9a0b-2d7f1c9e4a11';
 const ACCOUNT_ID = '7c2d9e41-0b6a-4f3e-8d21-5a9c0e7b3f22';
@@ -17,14 +18,6 @@ function png(): Buffer {
   return PNG.sync.write(image);
 }
 
-async function sendError(promise: Promise<unknown>): Promise<ChannelSendError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(ChannelSendError);
-  return error as ChannelSendError;
-}
 
 describe('WhatsApp Cloud sender against the Graph API simulator', () => {
   let sim: WhatsAppCloudSimulator;
@@ -118,31 +111,31 @@ describe('WhatsApp Cloud sender against the Graph API simulator', () => {
   });
 
   it('maps Graph errors: bad recipient, 24 h window and bad token are permanent; rate limits and 5xx are retried', async () => {
-    const recipient = await sendError(sender.send(request({ text: 'x' }, { recipient: '12' })));
+    const recipient = await sendErrorOf(sender.send(request({ text: 'x' }, { recipient: '12' })));
     expect(recipient).toMatchObject({ permanent: true });
     expect(recipient.message).toContain('131026');
 
     sim.setFaults({ failNext: { status: 400, code: 130429, message: '(#130429) Rate limit hit', times: 1 } });
-    const rateLimited = await sendError(sender.send(request({ text: 'x' })));
+    const rateLimited = await sendErrorOf(sender.send(request({ text: 'x' })));
     expect(rateLimited).toMatchObject({ permanent: false });
     expect(rateLimited.message).toContain('130429');
 
     sim.setFaults({ failNext: { status: 500, code: 131000, times: 1 } });
-    expect(await sendError(sender.send(request({ text: 'x' })))).toMatchObject({ permanent: false });
+    expect(await sendErrorOf(sender.send(request({ text: 'x' })))).toMatchObject({ permanent: false });
 
     sim.setFaults({ failNext: { status: 400, code: 131047, message: '(#131047) Re-engagement message', times: 1 } });
-    const window = await sendError(sender.send(request({ text: 'x' })));
+    const window = await sendErrorOf(sender.send(request({ text: 'x' })));
     expect(window).toMatchObject({ permanent: true });
     expect(window.message).toContain('24-hour window');
 
     const wrongToken = `EAAG${'leak'.repeat(30)}`;
-    const refused = await sendError(createWhatsAppCloudSender({ phoneNumberId: PHONE_NUMBER_ID, accessToken: wrongToken, baseUrl: sim.url }).send(request({ text: 'x' })));
+    const refused = await sendErrorOf(createWhatsAppCloudSender({ phoneNumberId: PHONE_NUMBER_ID, accessToken: wrongToken, baseUrl: sim.url }).send(request({ text: 'x' })));
     expect(refused).toMatchObject({ permanent: true });
     expect(refused.message).toContain('190');
     expect(refused.message).not.toContain('leak');
     expect(JSON.stringify(refused)).not.toContain('leak');
 
-    const unreachable = await sendError(createWhatsAppCloudSender({ phoneNumberId: PHONE_NUMBER_ID, accessToken: ACCESS_TOKEN, baseUrl: 'http://127.0.0.1:1' }).send(request({ text: 'x' })));
+    const unreachable = await sendErrorOf(createWhatsAppCloudSender({ phoneNumberId: PHONE_NUMBER_ID, accessToken: ACCESS_TOKEN, baseUrl: 'http://127.0.0.1:1' }).send(request({ text: 'x' })));
     expect(unreachable).toMatchObject({ permanent: false });
     expect(unreachable.message).not.toContain(ACCESS_TOKEN);
   });

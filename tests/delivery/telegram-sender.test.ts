@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChannelSendError, createSecretBox, type SendRequest } from '@relais/core';
+import { createSecretBox, type SendRequest } from '@relais/core';
 import { createTelegramSender, createTelegramSenders, openTelegramSecrets, sealTelegramSecrets, TELEGRAM_CAPABILITIES, TELEGRAM_MAX_CAPTION_LENGTH } from '@relais/bots/telegram';
 import { startTelegramSimulator, type TelegramSimulator } from '@relais/sim';
 import { freePort } from '../support/relais-process.js';
 import { newBotToken } from './delivery-fixtures.js';
+import { sendErrorOf } from '../support/app-error-of.js';
 
 const TENANT_ID = '8a4c2a52-1f0e-4bd4-9f5c-0a8f6d1f2b3c';
 const ACCOUNT_ID = '0d6f7c1e-52b8-4a1c-8a8e-3c1e2f4a5b6d';
@@ -16,14 +17,6 @@ function png(): Buffer {
   return PNG.sync.write(image);
 }
 
-async function sendError(promise: Promise<unknown>): Promise<ChannelSendError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(ChannelSendError);
-  return error as ChannelSendError;
-}
 
 describe('Telegram sender against the Bot API simulator', () => {
   let sim: TelegramSimulator;
@@ -86,32 +79,32 @@ describe('Telegram sender against the Bot API simulator', () => {
   it('maps 429 to a retry after retry_after, 5xx to a retry, 400/403 to permanent failures', async () => {
     const sender = createTelegramSender({ botToken: token, apiRoot: sim.apiRoot });
     sim.setFaults({ failNext: { status: 429, retryAfter: 12 } });
-    expect(await sendError(sender.send(request({ text: 'x' })))).toMatchObject({ permanent: false, retryAfterMs: 12_000 });
+    expect(await sendErrorOf(sender.send(request({ text: 'x' })))).toMatchObject({ permanent: false, retryAfterMs: 12_000 });
 
     sim.setFaults({ failNext: { status: 500 } });
-    expect(await sendError(sender.send(request({ text: 'x' })))).toMatchObject({ permanent: false, retryAfterMs: undefined });
+    expect(await sendErrorOf(sender.send(request({ text: 'x' })))).toMatchObject({ permanent: false, retryAfterMs: undefined });
 
-    const unknownChat = await sendError(sender.send(request({ text: 'x' }, { recipient: '999000111' })));
+    const unknownChat = await sendErrorOf(sender.send(request({ text: 'x' }, { recipient: '999000111' })));
     expect(unknownChat).toMatchObject({ permanent: true, message: 'Telegram 400: Bad Request: chat not found' });
 
     const blockedChat = 515151;
     await sim.sendUserMessage(token, { chatId: blockedChat, text: 'hi' });
     sim.blockBot(token, blockedChat);
-    expect(await sendError(sender.send(request({ text: 'x' }, { recipient: String(blockedChat) })))).toMatchObject({
+    expect(await sendErrorOf(sender.send(request({ text: 'x' }, { recipient: String(blockedChat) })))).toMatchObject({
       permanent: true,
       message: 'Telegram 403: Forbidden: bot was blocked by the user',
     });
 
     // Our own check: Telegram would refuse the button (64 bytes at most), so never retry it.
-    expect(await sendError(sender.send(request({ text: 'x', choices: [{ id: 'c'.repeat(65), label: 'Trop long' }] })))).toMatchObject({ permanent: true });
+    expect(await sendErrorOf(sender.send(request({ text: 'x', choices: [{ id: 'c'.repeat(65), label: 'Trop long' }] })))).toMatchObject({ permanent: true });
   });
 
   it('never puts the bot token in an error, whatever failed', async () => {
     const secretPart = token.split(':')[1]!;
     // A refused token (401) and a Bot API that is not there at all (connection refused).
-    const refused = await sendError(createTelegramSender({ botToken: newBotToken(), apiRoot: sim.apiRoot }).send(request({ text: 'x' })));
+    const refused = await sendErrorOf(createTelegramSender({ botToken: newBotToken(), apiRoot: sim.apiRoot }).send(request({ text: 'x' })));
     expect(refused).toMatchObject({ permanent: false, message: 'Telegram 401: Unauthorized' });
-    const unreachable = await sendError(createTelegramSender({ botToken: token, apiRoot: `http://127.0.0.1:${await freePort()}` }).send(request({ text: 'x' })));
+    const unreachable = await sendErrorOf(createTelegramSender({ botToken: token, apiRoot: `http://127.0.0.1:${await freePort()}` }).send(request({ text: 'x' })));
     expect(unreachable.permanent).toBe(false);
     for (const error of [refused, unreachable]) {
       expect(`${error.message} ${error.stack ?? ''} ${String(error.cause ?? '')}`).not.toContain(secretPart);
