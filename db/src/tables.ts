@@ -12,5 +12,5 @@ export const centralTables: readonly PgTable[] = tablesOf(centralSchema);
 export const tenantTableNames: readonly string[] = tenantTables.map((table) => getTableConfig(table).name);
 export const centralTableNames: readonly string[] = centralTables.map((table) => getTableConfig(table).name);
 
-/** Ledger and audit lines are facts: the runtime role may add them, never rewrite them. */
-export const appendOnlyTableNames: readonly string[] = ['payment_splits', 'audit_log'];
+/** Ledger, audit and ticket-activity lines are facts: the runtime role may add them, never rewrite them. */
+export const appendOnlyTableNames: readonly string[] = ['payment_splits', 'audit_log', 'ticket_events'];

@@ -50,6 +50,8 @@ export const users = pgTable(
     locale: text('locale', { enum: LOCALES }).notNull().default('fr'),
     availability: text('availability', { enum: ['available', 'away', 'offline'] }).notNull().default('offline'),
     maxOpenTickets: integer('max_open_tickets').notNull().default(20),
+    /** Round-robin: among equally loaded agents, the one assigned longest ago goes first. */
+    lastAssignedAt: at('last_assigned_at'),
     totpSecretEnc: text('totp_secret_enc'),
     lastLoginAt: at('last_login_at'),
     disabledAt: at('disabled_at'),
@@ -207,7 +209,8 @@ export const categories = pgTable(
     /** When set, paying a ticket of this category buys this WiFi package. */
     wifiPackageId: uuid('wifi_package_id'),
     defaultPriority: text('default_priority', { enum: TICKET_PRIORITIES }).notNull().default('medium'),
-    slaPolicy: jsonb('sla_policy'),
+    /** null = the tenant's default SLA policy. */
+    slaPolicyId: uuid('sla_policy_id'),
     position: integer('position').notNull().default(0),
     active: boolean('active').notNull().default(true),
     createdAt: createdAt(),
@@ -215,6 +218,7 @@ export const categories = pgTable(
   (t) => [
     ...tenantKeys(t),
     foreignKey({ columns: [t.tenantId, t.wifiPackageId], foreignColumns: [wifiPackages.tenantId, wifiPackages.id] }),
+    foreignKey({ columns: [t.tenantId, t.slaPolicyId], foreignColumns: [slaPolicies.tenantId, slaPolicies.id] }),
   ],
 );
 
@@ -228,6 +232,8 @@ export const conversations = pgTable(
     /** Engine state (flow, step, collected values). */
     state: jsonb('state').notNull().default({}),
     mode: text('mode', { enum: ['bot', 'agent', 'closed'] }).notNull().default('bot'),
+    /** The ticket an agent handles this conversation under (customer messages go to it while mode = agent). */
+    ticketId: uuid('ticket_id'),
     locale: text('locale', { enum: LOCALES }),
     lastInboundAt: at('last_inbound_at'),
     expiresAt: at('expires_at'),
@@ -316,15 +322,30 @@ export const tickets = pgTable(
     categoryId: uuid('category_id'),
     conversationId: uuid('conversation_id'),
     assigneeId: uuid('assignee_id'),
+    teamId: uuid('team_id'),
     subject: text('subject').notNull(),
     status: text('status', { enum: TICKET_STATUSES }).notNull().default('open'),
     priority: text('priority', { enum: TICKET_PRIORITIES }).notNull().default('medium'),
     tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
+    /** SLA: due times and the 80 % warning times, in tenant business hours (null = no target). */
     firstResponseDueAt: at('first_response_due_at'),
+    firstResponseWarnAt: at('first_response_warn_at'),
     resolutionDueAt: at('resolution_due_at'),
+    resolutionWarnAt: at('resolution_warn_at'),
+    /** Set while the ticket is pending: the SLA clocks stop, and restart shifted when it leaves pending. */
+    slaPausedAt: at('sla_paused_at'),
+    /** Business minutes spent pending so far: due times are the targets pushed back by this much. */
+    slaPausedMinutes: integer('sla_paused_minutes').notNull().default(0),
+    /** When the SLA warning / breach events were recorded (each at most once per due time). */
+    firstResponseWarnedAt: at('first_response_warned_at'),
+    firstResponseBreachedAt: at('first_response_breached_at'),
+    resolutionWarnedAt: at('resolution_warned_at'),
+    resolutionBreachedAt: at('resolution_breached_at'),
     firstRespondedAt: at('first_responded_at'),
     resolvedAt: at('resolved_at'),
     closedAt: at('closed_at'),
+    reopenedAt: at('reopened_at'),
+    lastMessageAt: at('last_message_at'),
     mergedIntoId: uuid('merged_into_id'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -334,6 +355,10 @@ export const tickets = pgTable(
     uniqueIndex('tickets_number_key').on(t.tenantId, t.number),
     index('tickets_queue_idx').on(t.tenantId, t.status, t.priority, t.createdAt),
     index('tickets_assignee_idx').on(t.tenantId, t.assigneeId, t.status),
+    index('tickets_created_idx').on(t.tenantId, t.createdAt),
+    index('tickets_contact_idx').on(t.tenantId, t.contactId, t.createdAt),
+    index('tickets_conversation_idx').on(t.tenantId, t.conversationId),
+    foreignKey({ columns: [t.tenantId, t.teamId], foreignColumns: [teams.tenantId, teams.id] }),
     foreignKey({ columns: [t.tenantId, t.contactId], foreignColumns: [contacts.tenantId, contacts.id] }),
     foreignKey({ columns: [t.tenantId, t.categoryId], foreignColumns: [categories.tenantId, categories.id] }),
     foreignKey({ columns: [t.tenantId, t.conversationId], foreignColumns: [conversations.tenantId, conversations.id] }),
@@ -352,6 +377,8 @@ export const ticketMessages = pgTable(
     authorUserId: uuid('author_user_id'),
     body: text('body').notNull(),
     isPrivate: boolean('is_private').notNull().default(false),
+    /** Users mentioned in a private note (they are notified). */
+    mentionedUserIds: uuid('mentioned_user_ids').array().notNull().default(sql`'{}'::uuid[]`),
     providerMessageId: text('provider_message_id'),
     createdAt: createdAt(),
   },
@@ -379,6 +406,7 @@ export const attachments = pgTable(
   },
   (t) => [
     ...tenantKeys(t),
+    index('attachments_ticket_idx').on(t.tenantId, t.ticketId),
     foreignKey({ columns: [t.tenantId, t.ticketId], foreignColumns: [tickets.tenantId, tickets.id] }),
     foreignKey({ columns: [t.tenantId, t.messageId], foreignColumns: [ticketMessages.tenantId, ticketMessages.id] }),
   ],
@@ -577,6 +605,8 @@ export const automations = pgTable(
     match: text('match', { enum: ['all', 'any'] }).notNull().default('all'),
     conditions: jsonb('conditions').notNull().default([]),
     actions: jsonb('actions').notNull().default([]),
+    /** HMAC key for its webhook actions, sealed under APP_KEY (tenant id as associated data). */
+    webhookSecretEnc: text('webhook_secret_enc'),
     position: integer('position').notNull().default(0),
     active: boolean('active').notNull().default(true),
     createdAt: createdAt(),
@@ -609,6 +639,8 @@ export const notifications = pgTable(
     kind: text('kind').notNull(),
     payload: jsonb('payload').notNull().default({}),
     readAt: at('read_at'),
+    /** Set when the email copy was handed to the SMTP server. */
+    emailedAt: at('emailed_at'),
     createdAt: createdAt(),
   },
   (t) => [
@@ -671,4 +703,155 @@ export const auditLog = pgTable(
     createdAt: createdAt(),
   },
   (t) => [...tenantKeys(t), index('audit_log_created_idx').on(t.tenantId, t.createdAt)],
+);
+
+/**
+ * The helpdesk's settings, one row per tenant (absent = defaults): business hours for SLA clocks
+ * (weekly ranges per day, holidays; the timezone is the tenant's), the reopen window, assignment.
+ */
+export const helpdeskSettings = pgTable(
+  'helpdesk_settings',
+  {
+    tenantId: tenantId(),
+    /** { mon: [["08:00","12:00"],["13:00","18:00"]], ..., sun: [] } */
+    weeklyHours: jsonb('weekly_hours').notNull(),
+    /** ["2026-12-25", ...]: whole days without business hours. */
+    holidays: jsonb('holidays').notNull().default([]),
+    /** A customer reply within this many hours of resolution reopens the ticket; later, a new ticket. */
+    reopenWindowHours: integer('reopen_window_hours').notNull().default(72),
+    autoAssign: boolean('auto_assign').notNull().default(true),
+    csatEnabled: boolean('csat_enabled').notNull().default(true),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId] }), foreignKey({ columns: [t.tenantId], foreignColumns: [tenants.id] }), tenantIsolation()],
+);
+
+/** First-response and resolution targets per priority, in business minutes. */
+export const slaPolicies = pgTable(
+  'sla_policies',
+  {
+    tenantId: tenantId(),
+    id: id(),
+    name: text('name').notNull(),
+    /** { low: { firstResponseMinutes, resolutionMinutes }, medium: ..., high: ..., urgent: ... } */
+    targets: jsonb('targets').notNull(),
+    isDefault: boolean('is_default').notNull().default(false),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [...tenantKeys(t), uniqueIndex('sla_policies_one_default').on(t.tenantId).where(sql`${t.isDefault}`)],
+);
+
+export const teams = pgTable(
+  'teams',
+  {
+    tenantId: tenantId(),
+    id: id(),
+    name: text('name').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [...tenantKeys(t), uniqueIndex('teams_name_key').on(t.tenantId, sql`lower(${t.name})`)],
+);
+
+export const teamMembers = pgTable(
+  'team_members',
+  {
+    tenantId: tenantId(),
+    teamId: uuid('team_id').notNull(),
+    userId: uuid('user_id').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.teamId, t.userId] }),
+    foreignKey({ columns: [t.tenantId], foreignColumns: [tenants.id] }),
+    foreignKey({ columns: [t.tenantId, t.teamId], foreignColumns: [teams.tenantId, teams.id] }).onDelete('cascade'),
+    foreignKey({ columns: [t.tenantId, t.userId], foreignColumns: [users.tenantId, users.id] }).onDelete('cascade'),
+    tenantIsolation(),
+  ],
+);
+
+/** What happened to a ticket (created, assigned, status, SLA warning/breach...): the activity log automations react to. */
+export const ticketEvents = pgTable(
+  'ticket_events',
+  {
+    tenantId: tenantId(),
+    id: id(),
+    ticketId: uuid('ticket_id').notNull(),
+    kind: text('kind').notNull(),
+    actorKind: text('actor_kind', { enum: ['user', 'customer', 'system', 'automation'] }).notNull(),
+    actorId: text('actor_id'),
+    data: jsonb('data').notNull().default({}),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    ...tenantKeys(t),
+    index('ticket_events_ticket_idx').on(t.tenantId, t.ticketId, t.createdAt),
+    index('ticket_events_kind_idx').on(t.tenantId, t.kind, t.createdAt),
+    foreignKey({ columns: [t.tenantId, t.ticketId], foreignColumns: [tickets.tenantId, tickets.id] }),
+  ],
+);
+
+export const csatResponses = pgTable(
+  'csat_responses',
+  {
+    tenantId: tenantId(),
+    id: id(),
+    ticketId: uuid('ticket_id').notNull(),
+    contactId: uuid('contact_id').notNull(),
+    /** The ticket's assignee when it was resolved. */
+    agentId: uuid('agent_id'),
+    rating: integer('rating').notNull(),
+    comment: text('comment'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    ...tenantKeys(t),
+    uniqueIndex('csat_responses_ticket_key').on(t.tenantId, t.ticketId),
+    index('csat_responses_agent_idx').on(t.tenantId, t.agentId, t.createdAt),
+    foreignKey({ columns: [t.tenantId, t.ticketId], foreignColumns: [tickets.tenantId, tickets.id] }),
+    foreignKey({ columns: [t.tenantId, t.contactId], foreignColumns: [contacts.tenantId, contacts.id] }),
+    foreignKey({ columns: [t.tenantId, t.agentId], foreignColumns: [users.tenantId, users.id] }),
+    check('csat_responses_rating_range', sql`${t.rating} between 1 and 5`),
+  ],
+);
+
+/** One evaluation of one automation against one ticket event (idempotent per event). */
+export const automationRuns = pgTable(
+  'automation_runs',
+  {
+    tenantId: tenantId(),
+    id: id(),
+    automationId: uuid('automation_id').notNull(),
+    ticketEventId: uuid('ticket_event_id').notNull(),
+    ticketId: uuid('ticket_id').notNull(),
+    status: text('status', { enum: ['applied', 'not_matched', 'skipped_loop', 'failed'] }).notNull(),
+    /** What each action did. */
+    results: jsonb('results').notNull().default([]),
+    error: text('error'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    ...tenantKeys(t),
+    uniqueIndex('automation_runs_event_key').on(t.tenantId, t.automationId, t.ticketEventId),
+    index('automation_runs_automation_idx').on(t.tenantId, t.automationId, t.createdAt),
+    foreignKey({ columns: [t.tenantId, t.automationId], foreignColumns: [automations.tenantId, automations.id] }).onDelete('cascade'),
+    foreignKey({ columns: [t.tenantId, t.ticketEventId], foreignColumns: [ticketEvents.tenantId, ticketEvents.id] }),
+  ],
+);
+
+/** Per user and notification kind: in-app and email on or off (absent = both on). */
+export const notificationPreferences = pgTable(
+  'notification_preferences',
+  {
+    tenantId: tenantId(),
+    userId: uuid('user_id').notNull(),
+    kind: text('kind').notNull(),
+    inApp: boolean('in_app').notNull().default(true),
+    email: boolean('email').notNull().default(true),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.userId, t.kind] }),
+    foreignKey({ columns: [t.tenantId], foreignColumns: [tenants.id] }),
+    foreignKey({ columns: [t.tenantId, t.userId], foreignColumns: [users.tenantId, users.id] }).onDelete('cascade'),
+    tenantIsolation(),
+  ],
 );
