@@ -6,6 +6,7 @@ const BENCHMARKS: Record<string, { summary: string; load: () => Promise<{ run():
   tenancy: { summary: 'cost of withTenant() + row-level security vs a bare platform transaction', load: () => import('./benchmarks/tenancy.js') },
   payments: { summary: 'CamPay callback to committed fulfilment: confirmations/s, p50/p99, ratio to a bare INSERT route', load: () => import('./benchmarks/payments.js') },
   'wifi-claims': { summary: 'voucher claims for paid tickets, 32 at once: claims/s, p50/p99, duplicates, ratio to a bare UPDATE by primary key', load: () => import('./benchmarks/wifi-claims.js') },
+  tickets: { summary: 'helpdesk on a 200 000-ticket / 2 M-message tenant: metrics and queue p50/p95/p99, ticket creation with auto-assignment per second, ratios to baselines', load: () => import('./benchmarks/tickets.js') },
   'wifi-import': { summary: 'voucher import: 100 000-row MikHmon file through importVouchers, rows/s and ratio to a raw COPY', load: () => import('./benchmarks/wifi-import.js') },
 };
 

@@ -40,10 +40,12 @@ const envSchema = z.object({
   DEMO_MODE: z.enum(['auto', 'on', 'off'], 'must be auto, on or off').default('auto'),
   WHATSAPP_CONNECTIONS: z.enum(['on', 'off'], 'must be on or off').default('off'),
   DEMO_AUTO_APPROVE_MS: z.coerce.number('must be a whole number of milliseconds (0: approve by hand only)').int('must be a whole number of milliseconds (0: approve by hand only)').min(0, 'must be a whole number of milliseconds (0: approve by hand only)').max(600_000, 'at most 600000 (10 minutes)').default(5_000),
+  SMTP_URL: z.string().refine((value) => /^smtps?:\/\/[^/]+/.test(value) && URL.canParse(value), 'must be an smtp://user:password@host:port or smtps://... URL').optional(),
+  MAIL_FROM: z.string().regex(/^[^\r\n]*@[^\r\n]*$/, 'must be an email address, optionally with a name: Relais <notifications@example.cm>').optional(),
 });
 
 /** Variables whose values must never be echoed back (they carry credentials). */
-const SECRET_VARIABLES = new Set(['DATABASE_URL', 'DATABASE_OWNER_URL', 'REDIS_URL', 'APP_KEY', 'CAMPAY_TOKEN', 'CAMPAY_USERNAME', 'CAMPAY_PASSWORD', 'CAMPAY_WEBHOOK_KEY']);
+const SECRET_VARIABLES = new Set(['DATABASE_URL', 'DATABASE_OWNER_URL', 'REDIS_URL', 'APP_KEY', 'CAMPAY_TOKEN', 'CAMPAY_USERNAME', 'CAMPAY_PASSWORD', 'CAMPAY_WEBHOOK_KEY', 'SMTP_URL']);
 
 export interface Config {
   nodeEnv: 'development' | 'production' | 'test';
@@ -70,6 +72,13 @@ export interface Config {
   whatsappConnections: boolean;
   /** Demo mode of `relais serve` (simulated CamPay and router, a seeded `demo` tenant), when it applies. */
   demo?: DemoConfig;
+  /** The SMTP server notification emails go through; absent: emails are not sent. */
+  mail?: MailConfig;
+}
+
+export interface MailConfig {
+  smtpUrl: string;
+  from: string;
 }
 
 export interface DemoConfig {
@@ -109,6 +118,13 @@ function platformCampay(vars: z.infer<typeof envSchema>): PlatformCampayApp | un
   return { baseUrl: baseUrl.replace(/\/+$/, ''), credentials, webhookKey };
 }
 
+/** SMTP_URL and MAIL_FROM go together: a server without a sender address would be refused. */
+function mailConfig(vars: z.infer<typeof envSchema>): MailConfig | undefined {
+  if (!vars.SMTP_URL) return undefined;
+  if (!vars.MAIL_FROM) throw new ConfigError('MAIL_FROM must be set with SMTP_URL: the sender address of notification emails (Relais <notifications@example.cm>)');
+  return { smtpUrl: vars.SMTP_URL, from: vars.MAIL_FROM };
+}
+
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   // An empty variable means "not set", as with `DATABASE_URL= npm start`.
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
@@ -145,5 +161,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     campay,
     whatsappConnections: vars.WHATSAPP_CONNECTIONS === 'on',
     demo: demoMode(vars, campay),
+    mail: mailConfig(vars),
   };
 }

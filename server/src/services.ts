@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { createGatewayDirectory, createLocalDiskFileStore, createSecretBox, systemClock, type Clock, type FileStore, type GatewayDirectory, type RouterClient, type SecretBox } from '@relais/core';
+import { createGatewayDirectory, createLocalDiskFileStore, createSecretBox, createSmtpMailer, systemClock, type Clock, type FileStore, type GatewayDirectory, type Mailer, type RouterClient, type SecretBox } from '@relais/core';
 import { openDatabase, type Database } from '@relais/db';
 import { buildJobDefinitions, createJobRunner, JOB_SCHEDULES, type JobRunner } from '@relais/workers';
 import { resolveAppKey } from './app-key.js';
@@ -19,6 +19,8 @@ export interface Services {
   gateways: GatewayDirectory;
   fileStore: FileStore;
   routerClient: RouterClient;
+  /** Notification emails over SMTP; absent when SMTP_URL is not set (emails are skipped). */
+  mailer?: Mailer;
   /** Set by `relais serve` in demo mode only: the simulators standing in for CamPay and a router. */
   demo?: DemoMode;
   close(): Promise<void>;
@@ -36,10 +38,11 @@ export async function createServices(
   const gateways = createGatewayDirectory({ db, secrets, platform: config.campay });
   const fileStore = createLocalDiskFileStore(config.filesDir);
   const routerClient = createRouterClient();
+  const mailer = config.mail ? createSmtpMailer({ url: config.mail.smtpUrl, from: config.mail.from }) : undefined;
   let jobs: JobRunner | undefined;
   try {
     jobs = createJobRunner({
-      definitions: buildJobDefinitions({ db, gateways, clock, fileStore, secrets, routerClient, senderFor: createSenderFor({ secrets }), logger: logger.child({ component: 'jobs' }) }),
+      definitions: buildJobDefinitions({ db, gateways, clock, fileStore, secrets, routerClient, senderFor: createSenderFor({ secrets }), mailer, logger: logger.child({ component: 'jobs' }) }),
       redisUrl: config.redisUrl,
       queuePrefix: config.queuePrefix,
       logger: logger.child({ component: 'jobs' }),
@@ -65,6 +68,7 @@ export async function createServices(
     gateways,
     fileStore,
     routerClient,
+    mailer,
     async close() {
       // Running jobs finish first: they may still need the database.
       try {

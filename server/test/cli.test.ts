@@ -95,14 +95,22 @@ describe(`relais tenant:create and tenant:list on ${primaryTestDriver()}`, () =>
     expect(lines[0]).toMatch(/^ID\s+SLUG\s+NAME\s+PLAN\s+MODE\s+STATUS\s+CREATED$/);
     expect(lines.slice(1).map((line) => line.split(/\s{2,}/)[1])).toEqual(['wifi-zone-bepanda', 'hotspot-akwa']);
 
-    // Nothing half-created by the refused calls, and each tenant sees only its own admin.
+    const agent = await runRelais(['agent:create', '--tenant', 'hotspot-akwa', '--email', 'Ada@Akwa.cm', '--name', 'Ada', '--json'], env);
+    expect(agent.code, agent.stderr).toBe(0);
+    expect(JSON.parse(agent.stdout)).toMatchObject({ userId: expect.any(String), oneTimePassword: expect.stringMatching(/^[A-Za-z2-9]{16}$/) });
+    const sameAgent = await runRelais(['agent:create', '--tenant', 'hotspot-akwa', '--email', 'ada@akwa.cm', '--name', 'Ada'], env);
+    expect(sameAgent.stderr.trim()).toBe('relais: a user with the email ada@akwa.cm already exists');
+
+    // Nothing half-created by the refused calls, and each tenant sees only its own users.
     const db = await openDatabase(databaseConfig);
     try {
       const all = await db.withPlatform((tx) => tx.select().from(tenants));
       expect(all.map((t) => t.slug).sort()).toEqual(['hotspot-akwa', 'wifi-zone-bepanda']);
       for (const tenant of all) {
         const visible = await db.withTenant(tenant.id, (tx) => tx.select({ tenantId: users.tenantId, email: users.email }).from(users));
-        expect(visible).toEqual([{ tenantId: tenant.id, email: tenant.email }]);
+        const agents = tenant.slug === 'hotspot-akwa' ? [{ tenantId: tenant.id, email: 'ada@akwa.cm' }] : [];
+        expect(visible).toEqual(expect.arrayContaining([{ tenantId: tenant.id, email: tenant.email }, ...agents]));
+        expect(visible).toHaveLength(1 + agents.length);
         const foreign = await db.withTenant(tenant.id, (tx) => tx.select().from(users).where(eq(users.email, all.find((t) => t.id !== tenant.id)!.email)));
         expect(foreign).toEqual([]);
       }

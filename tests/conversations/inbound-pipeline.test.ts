@@ -159,8 +159,10 @@ describe.each(testDrivers())('inbound pipeline on %s', (driver) => {
     const handedOff = await inbound('needs-human', 'agent');
     expect(handedOff.replies[0]!.body.text).toContain('Un agent va vous répondre');
     expect((await conversationRow(start.conversationId)).mode).toBe('agent');
-    const events = await db.withTenant(tenantId, (tx) => tx.select().from(outbox).where(and(eq(outbox.tenantId, tenantId), eq(outbox.topic, 'conversation.handed_off'))));
-    expect(events.map((event) => event.payload)).toContainEqual({ conversationId: start.conversationId, contactId: start.contactId });
+    // Under a ticket agents see (the conversation's own: ticket_id).
+    const [handOffTicket] = await db.withTenant(tenantId, (tx) => tx.select().from(tickets).where(and(eq(tickets.tenantId, tenantId), eq(tickets.conversationId, start.conversationId))));
+    expect(handOffTicket).toMatchObject({ subject: 'Demande de conseiller', status: 'open', contactId: start.contactId });
+    expect((await conversationRow(start.conversationId)).ticketId).toBe(handOffTicket!.id);
 
     const paused = await inbound('needs-human', 'Ma connexion coupe tout le temps');
     expect(paused.replies).toEqual([]);

@@ -137,7 +137,8 @@ describe('conversation engine: the pure transition', () => {
   it('pauses the bot while an agent holds the conversation; "menu" takes it back', () => {
     const { state } = converse(['agent']);
     const silent = transitionConversation(state, { kind: 'text', text: 'Bonjour, ma connexion ne marche pas' }, contextOf());
-    expect(silent.effects).toEqual([]);
+    // No bot reply: the text goes to the agent's ticket.
+    expect(silent.effects).toEqual([{ kind: 'relay_to_ticket', text: 'Bonjour, ma connexion ne marche pas' }]);
     expect(silent.state.mode).toBe('agent');
     const back = transitionConversation(state, { kind: 'text', text: 'menu' }, contextOf());
     expect(back.state.mode).toBe('bot');
@@ -211,14 +212,22 @@ describe('conversation engine: the pure transition', () => {
         }),
         { nil: undefined },
       ),
+      csat: fc.option(fc.record({ ticketId: fc.constant(TICKET_ID), ticketNumber: fc.integer({ min: 1, max: 99_999 }), retries: fc.integer({ min: 0, max: 2 }) }), { nil: undefined }),
     });
-    const anyText = fc.oneof(fc.string(), fc.constantFrom('1', '2', '7', '0', 'menu', 'agent', 'stop', 'aide', 'english', 'français', '670000001', '', '😀'), fc.string({ unit: 'binary' }));
+    const anyText = fc.oneof(
+      fc.string(),
+      fc.constantFrom('1', '2', '7', '0', 'menu', 'agent', 'stop', 'aide', 'english', 'français', '670000001', '', '😀', '4', '5/5', 'csat:3', 'non', 'Mon WiFi'),
+      fc.string({ unit: 'binary' }),
+    );
     const anyInput: fc.Arbitrary<ConversationInput> = fc.oneof(
       anyText.map((text) => inspectInboundText(text)),
       fc.constant<ConversationInput>({ kind: 'payment_failed', ticketId: TICKET_ID, reason: 'failed', attemptsLeft: 1 }),
       fc.constant<ConversationInput>({ kind: 'payment_pending', ticketId: TICKET_ID, amountXaf: 500, operator: 'ORANGE' }),
       fc.constant<ConversationInput>({ kind: 'ticket_opened', ticketId: TICKET_ID, ticketNumber: 3 }),
       fc.constant<ConversationInput>({ kind: 'action_refused', code: 'PLAN_LIMIT_REACHED' }),
+      fc.constant<ConversationInput>({ kind: 'action_refused', code: 'PLAN_LIMIT_REACHED', action: 'hand_off' }),
+      fc.string().map<ConversationInput>((text) => ({ kind: 'agent_message', text: text || 'Bonjour', agentName: 'Awa' })),
+      fc.constant<ConversationInput>({ kind: 'csat_request', ticketId: TICKET_ID, ticketNumber: 12 }),
     );
     const anyContext = fc.record({
       locale: fc.constantFrom('fr' as const, 'en' as const),
@@ -232,6 +241,8 @@ describe('conversation engine: the pure transition', () => {
         const context = contextOf(overrides);
         const result = transitionConversation(state as ConversationState, input, context);
         expect(CONVERSATION_STEPS).toContain(result.state.step);
+        // The survey's ticket is kept only while the survey is on screen.
+        if (result.state.step !== 'csat_rate' && result.state.step !== 'csat_comment') expect(result.state.csat).toBeUndefined();
         const messages = sent(result);
         if (state.mode === 'bot' && (input.kind === 'text' || input.kind === 'unreadable')) {
           const asksLookup = result.effects.some((effect) => effect.kind === 'lookup' || effect.kind === 'open_ticket');

@@ -4,7 +4,7 @@ import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenant, generateVouchers } from '@relais/core';
-import { paymentAttempts, payments, tickets, wifiVouchers } from '@relais/db';
+import { paymentAttempts, payments, ticketEvents, tickets, wifiVouchers } from '@relais/db';
 import { JOB_SCHEDULES } from '@relais/workers';
 import { startCampaySimulator, type CampaySimulator } from '@relais/sim';
 import { build } from '../../server/src/app.js';
@@ -128,6 +128,11 @@ describe('web chat: buying WiFi end to end', () => {
     expect(delivered.text).toContain(`Votre code WiFi : ${voucher!.username}`);
     expect(delivered.text).toContain('valable 1 jour');
     expect(delivered.image!.alt).toBe(`Code : ${voucher!.username}`);
+    // The `ticket.paid` consumer recorded the helpdesk's payment event (automations) before the voucher went out.
+    const paymentEvents = await services.db.withTenant(tenantId, (tx) =>
+      tx.select().from(ticketEvents).where(and(eq(ticketEvents.tenantId, tenantId), eq(ticketEvents.ticketId, ticket.id), eq(ticketEvents.kind, 'payment_received'))),
+    );
+    expect(paymentEvents).toHaveLength(1);
 
     const image = await app.inject({ method: 'GET', url: delivered.image!.url });
     expect(image.statusCode).toBe(200);

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { createGatewayDirectory, createLocalDiskFileStore, createRouterOsClient, createSecretBox, systemClock, type Clock, type PlatformCampayApp } from '@relais/core';
+import { createGatewayDirectory, createLocalDiskFileStore, createRouterOsClient, createSecretBox, systemClock, type Clock, type Mailer, type PlatformCampayApp } from '@relais/core';
 import { buildJobDefinitions, createJobRunner } from '@relais/workers';
 import { loadConfig } from '../../server/src/config.js';
 import { createSenderFor } from '../../server/src/channel-senders.js';
@@ -13,11 +13,12 @@ import type { TestDatabase } from './test-database.js';
 /**
  * Real services around a test database: in-process jobs (started unless `startJobs: false`),
  * a silent logger, a random APP_KEY, a file store in a temporary directory (removed on close)
- * and, when given, the platform CamPay app (the simulator).
+ * and, when given, the platform CamPay app (the simulator) and a mailer (notification emails;
+ * none: they are skipped, as without SMTP_URL).
  */
 export async function createTestServices(
   test: TestDatabase,
-  options: { campay?: PlatformCampayApp; clock?: Clock; startJobs?: boolean; telegramApiRoot?: string } = {},
+  options: { campay?: PlatformCampayApp; clock?: Clock; startJobs?: boolean; telegramApiRoot?: string; mailer?: Mailer } = {},
 ): Promise<Services> {
   const logger = pino({ level: 'silent' });
   const secrets = createSecretBox(randomBytes(32));
@@ -26,7 +27,7 @@ export async function createTestServices(
   const filesDir = await mkdtemp(join(tmpdir(), 'relais-files-'));
   const fileStore = createLocalDiskFileStore(filesDir);
   const routerClient = createRouterOsClient();
-  const jobs = createJobRunner({ definitions: buildJobDefinitions({ db: test.db, gateways, clock, fileStore, secrets, routerClient, senderFor: createSenderFor({ secrets }, { telegramApiRoot: options.telegramApiRoot }), logger }), logger });
+  const jobs = createJobRunner({ definitions: buildJobDefinitions({ db: test.db, gateways, clock, fileStore, secrets, routerClient, senderFor: createSenderFor({ secrets }, { telegramApiRoot: options.telegramApiRoot }), mailer: options.mailer, logger }), logger });
   if (options.startJobs !== false) await jobs.start();
   return {
     config: loadConfig({ FILES_DIR: filesDir }),
@@ -38,6 +39,7 @@ export async function createTestServices(
     gateways,
     fileStore,
     routerClient,
+    mailer: options.mailer,
     async close() {
       await jobs.close();
       await test.drop();

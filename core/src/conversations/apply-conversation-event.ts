@@ -4,6 +4,7 @@ import type { Clock } from '../shared/ports/clock.js';
 import type { ConversationInput } from './conversation-input.js';
 import { lockConversationById, uuidFromKey } from './conversation-records.js';
 import { readConversationState } from './conversation-state.js';
+import { CONVERSATION_IDLE_EXPIRY_MS } from './handle-inbound-message.js';
 import { runConversationTurn, type StoredReply } from './run-conversation-turn.js';
 
 /**
@@ -40,6 +41,8 @@ export async function applyConversationEvent(
       now,
       capabilities: options.capabilities,
       messageIdFor: (index) => uuidFromKey(`${options.eventKey}:${index}`),
+      // A question the customer may answer long after their last message: it must not expire at once.
+      expiresAt: options.input.kind === 'csat_request' ? new Date(now.getTime() + CONVERSATION_IDLE_EXPIRY_MS) : undefined,
     });
     return turn.replies;
   });

@@ -31,8 +31,8 @@ export type ConversationInput =
   | { kind: 'text'; text: string }
   | { kind: 'unreadable'; reason: UnreadableReason }
   | { kind: 'ticket_opened'; ticketId: string; ticketNumber: number }
-  /** A database effect was refused (plan limit, nothing to pay...): say sorry, show the menu. */
-  | { kind: 'action_refused'; code: AppErrorCode }
+  /** A database effect was refused (plan limit, nothing to pay...): say sorry, show the menu. A refused hand-off gives the conversation back to the bot. */
+  | { kind: 'action_refused'; code: AppErrorCode; action?: 'hand_off' }
   | { kind: 'payment_pending'; ticketId: string; amountXaf: number; operator: 'MTN' | 'ORANGE'; ussdCode?: string }
   | { kind: 'payment_failed'; ticketId: string; reason: string; attemptsLeft: number }
   | {
@@ -49,7 +49,11 @@ export type ConversationInput =
   /** A ready-made message for the customer (e.g. sold out, with a refund on its way). */
   | { kind: 'notice'; ticketId?: string; text: BilingualText }
   | { kind: 'wifi_usage'; usages: WifiUsageSummary[] }
-  | { kind: 'tickets'; tickets: TicketSummary[] };
+  | { kind: 'tickets'; tickets: TicketSummary[] }
+  /** An agent's public reply on the conversation's ticket: sent as written, in any mode. */
+  | { kind: 'agent_message'; text: string; agentName?: string }
+  /** The ticket was resolved by people: the bot is back and asks for a 1-5 rating. */
+  | { kind: 'csat_request'; ticketId: string; ticketNumber: number };
 
 /** What the transition knows besides the state: read by the pipeline before each transition. */
 export interface ConversationContext {
@@ -78,8 +82,16 @@ export type ConversationEffect =
   | { kind: 'open_ticket'; categoryId?: string; packageId?: string; subject: string; description?: string }
   /** Through the outbox (`conversation.start_payment`): the gateway is called after commit. */
   | { kind: 'start_payment'; ticketId: string; payerPhone: string; attempt: number }
-  /** Through the outbox (`conversation.handed_off`): the shared inbox picks the conversation up. */
+  /**
+   * In the same transaction: the conversation goes under a ticket (its current one, or its latest
+   * open one, or a new one with a transcript) that agents see; refused (plan limit) as `action_refused`.
+   */
   | { kind: 'hand_off' }
+  /** In the same transaction: a customer's text while an agent holds the conversation lands on its ticket. */
+  | { kind: 'relay_to_ticket'; text: string }
+  /** In the same transaction: the survey's rating (once per ticket), then its optional comment. */
+  | { kind: 'record_csat'; ticketId: string; rating: number }
+  | { kind: 'record_csat_comment'; ticketId: string; comment: string }
   /** Read in the same transaction and fed back as a `wifi_usage` / `tickets` input of the same turn. */
   | { kind: 'lookup'; what: 'wifi_usage' | 'tickets' };
 

@@ -85,6 +85,8 @@ export interface LockedConversation {
   locale: 'fr' | 'en' | null;
   expiresAt: Date | null;
   version: number;
+  /** The ticket an agent handles the conversation under (hand-off, agent reply); null otherwise. */
+  ticketId: string | null;
 }
 
 export interface TenantProfile {
@@ -100,7 +102,7 @@ export interface TurnSubjects {
 }
 
 const CONVERSATION_COLUMNS = `c.id, c.channel_account_id as "channelAccountId", c.contact_id as "contactId", c.state, c.mode, c.locale,
-  c.expires_at as "expiresAt", c.version`;
+  c.expires_at as "expiresAt", c.version, c.ticket_id as "ticketId"`;
 
 interface SubjectsRow extends LockedConversation {
   contactLocale: 'fr' | 'en' | null;
@@ -146,7 +148,7 @@ const LOCK_AND_RECEIVE: RawStatement = {
     on conflict (tenant_id, channel_account_id, direction, provider_message_id) do nothing
     returning id
   )
-  select c.id, c."channelAccountId", c."contactId", c.state, c.mode, c.locale, c."expiresAt", c.version, ${SUBJECTS_COLUMNS},
+  select c.id, c."channelAccountId", c."contactId", c.state, c.mode, c.locale, c."expiresAt", c.version, c."ticketId", ${SUBJECTS_COLUMNS},
     (select id from inbound) as "inboundId",
     c.row_version = (select s.xmin from conversations s where s.tenant_id = $1 and s.id = c.id) as "unchanged"
   from conversation c
@@ -197,7 +199,7 @@ const LOCK_BY_ID: RawStatement = {
   text: `with locked as (
     select ${CONVERSATION_COLUMNS}, c.xmin as row_version from conversations c where c.tenant_id = $1 and c.id = $2 for update
   )
-  select l.id, l."channelAccountId", l."contactId", l.state, l.mode, l.locale, l."expiresAt", l.version, ${SUBJECTS_COLUMNS},
+  select l.id, l."channelAccountId", l."contactId", l.state, l.mode, l.locale, l."expiresAt", l.version, l."ticketId", ${SUBJECTS_COLUMNS},
     exists (select 1 from conversation_messages m where m.tenant_id = $1 and m.id = $3) as "applied",
     l.row_version = (select s.xmin from conversations s where s.tenant_id = $1 and s.id = $2) as "unchanged"
   from locked l

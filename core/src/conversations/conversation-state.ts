@@ -19,6 +19,10 @@ export const CONVERSATION_STEPS = [
   'pay_enter_phone',
   'pay_awaiting',
   'pay_failed',
+  /** A resolved ticket's satisfaction survey: the 1-5 rating is asked (see `csat`). */
+  'csat_rate',
+  /** The rating is recorded; an optional comment is asked (0 / "non" / "no" skips it). */
+  'csat_comment',
 ] as const;
 export type ConversationStep = (typeof CONVERSATION_STEPS)[number];
 
@@ -46,6 +50,15 @@ const orderSchema = z.object({
 });
 export type ConversationOrder = z.output<typeof orderSchema>;
 
+/** The satisfaction survey in progress: which ticket it is about, and how many answers were not a rating. */
+const csatSchema = z.object({
+  ticketId: z.uuid(),
+  ticketNumber: z.number().int(),
+  /** Unexpected answers to the rating question so far: asked again once, then the survey is left. */
+  retries: z.number().int().nonnegative().default(0),
+});
+export type ConversationCsat = z.output<typeof csatSchema>;
+
 const capabilitiesSchema = z.object({
   buttons: z.boolean(),
   maxButtons: z.number().int().nonnegative(),
@@ -69,6 +82,8 @@ export const conversationStateSchema = z.object({
   /** The choices last shown: a typed "2", a tapped id or a label maps back to one of these. */
   offered: z.array(z.object({ id: z.string(), label: z.string() })).default([]),
   order: orderSchema.optional(),
+  /** Set only in the csat_rate / csat_comment steps. Optional: states stored before the survey existed parse as they did. */
+  csat: csatSchema.optional(),
   /**
    * What the conversation's channel can show, as its adapter last said: messages written later,
    * outside an inbound request (voucher ready, payment failed), are rendered with it.

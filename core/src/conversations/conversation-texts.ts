@@ -128,6 +128,28 @@ export const conversationTexts = {
     en: 'Sorry, I cannot do that right now. Write "agent" to talk to someone.',
   },
   wifiSubject: (name: BilingualText): BilingualText => ({ fr: `Achat WiFi : ${name.fr}`, en: `WiFi purchase: ${name.en}` }),
+  handOffRefused: {
+    fr: 'Désolé, aucun agent ne peut prendre votre demande pour le moment. Le robot reste à votre service.',
+    en: 'Sorry, no agent can take your request right now. The bot is still here for you.',
+  },
+  /** The subject of the ticket a hand-off opens (agents read it in the inbox). */
+  handOffSubject: { fr: 'Demande de conseiller', en: 'Agent requested' },
+  /** The transcript a hand-off puts on its ticket, so that the agent starts with the context. */
+  transcriptTitle: { fr: 'Derniers messages de la conversation :', en: 'Last messages of the conversation:' },
+  transcriptCustomer: { fr: 'Client', en: 'Customer' },
+  transcriptBot: { fr: 'Robot', en: 'Bot' },
+  /** "Awa : ..." — who answers, when the agent's name is known. */
+  agentMessage: (text: string, agentName?: string): BilingualText => (agentName ? { fr: `${agentName} : ${text}`, en: `${agentName}: ${text}` } : { fr: text, en: text }),
+  csatRequest: (ticketNumber: number): BilingualText => ({
+    fr: `Votre ticket n° ${ticketNumber} est résolu et le robot reprend la conversation. Comment notez-vous l’aide reçue ? Répondez de 1 (mauvais) à 5 (excellent).`,
+    en: `Your ticket #${ticketNumber} is resolved and the bot is back. How would you rate the help you got? Answer from 1 (poor) to 5 (excellent).`,
+  }),
+  csatRateAgain: { fr: 'Répondez par un chiffre de 1 à 5, ou « menu » pour passer.', en: 'Please answer with a number from 1 to 5, or "menu" to skip.' },
+  csatAskComment: {
+    fr: 'Merci ! Un commentaire ? Écrivez-le, ou répondez 0 ou « non » pour passer.',
+    en: 'Thank you! Any comment? Write it, or reply 0 or "no" to skip.',
+  },
+  csatThanks: { fr: 'Merci pour votre avis ! Que voulez-vous faire ?', en: 'Thank you for your feedback! What would you like to do?' },
 };
 
 const TICKET_STATUS = {

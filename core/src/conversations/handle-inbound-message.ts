@@ -47,7 +47,7 @@ export interface InboundMessageOutcome {
 }
 
 /** Steps that ask for free text rather than offer choices. */
-const QUESTION_STEPS: readonly ConversationState['step'][] = ['pay_enter_phone', 'ticket_describe'];
+const QUESTION_STEPS: readonly ConversationState['step'][] = ['pay_enter_phone', 'ticket_describe', 'csat_comment'];
 const isAwaitingAnswer = (state: ConversationState) => state.mode === 'bot' && (state.offered.length > 0 || QUESTION_STEPS.includes(state.step));
 
 /** What an inbound row keeps of an unreadable text: something an agent can look at, never NULs (jsonb refuses them). */

@@ -2,20 +2,22 @@ import { randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import { contacts, type RawStatement, type Tx } from '@relais/db';
 import { MAX_PAYMENT_ATTEMPTS_PER_TICKET } from '../payments/start-ticket-payment.js';
-import { isAppError } from '../shared/app-error.js';
+import { isAppError, type AppErrorCode } from '../shared/app-error.js';
+import { recordCsatComment } from '../tickets/csat/record-csat-comment.js';
+import { recordCsatResponse } from '../tickets/csat/record-csat-response.js';
 import { writeToOutbox } from '../shared/outbox.js';
 import type { ChannelCapabilities, OutboundMessageBody } from '../shared/ports/channel-sender.js';
 import type { ConversationContext, ConversationInput } from './conversation-input.js';
 import { FALLBACK_CAPABILITIES, offeredCatalogue, type TurnDb, type TurnSubjects } from './conversation-records.js';
 import type { ConversationState, OfferedCategory, OfferedPackage } from './conversation-state.js';
+import { handOffToTicket, relayToTicket, type ConversationUnderTicket } from './hand-off-to-ticket.js';
 import { openConversationTicket } from './open-conversation-ticket.js';
 import { renderOutboundMessage } from './render-outbound-message.js';
 import { transitionConversation, type ConversationTransition } from './transition-conversation.js';
 
-/** Outbox topics the engine writes. */
+/** Outbox topics the engine writes. (A hand-off needs none: the ticket it puts the conversation under is the agents' signal.) */
 export const CONVERSATION_TOPICS = {
   startPayment: 'conversation.start_payment',
-  handedOff: 'conversation.handed_off',
 } as const;
 
 /** Inputs that effects answer within one turn (ticket opened, then payment asked): a bound, never reached by a sane flow. */
@@ -38,8 +40,8 @@ export interface TurnOutcome {
 export type TurnLookup = (what: 'wifi_usage' | 'tickets') => Promise<ConversationInput>;
 
 /**
- * The end of every turn in one round trip: the new state (and, for an inbound message, the
- * inactivity clock), then the outbound rows. The rows come from a json array read in its order
+ * The end of every turn in one round trip: the new state (and the inactivity clock when $7 is
+ * given; the last inbound time for an inbound message, $11), then the outbound rows. The rows come from a json array read in its order
  * (`with ordinality ... order by`), so `seq` follows the order the customer must read them in.
  */
 const WRITE_TURN: RawStatement = {
@@ -47,7 +49,7 @@ const WRITE_TURN: RawStatement = {
   text: `with updated as (
     update conversations
     set state = $3::jsonb, mode = $4, locale = $5, version = version + 1, updated_at = $6::timestamptz,
-      last_inbound_at = case when $7::timestamptz is null then last_inbound_at else $6::timestamptz end,
+      last_inbound_at = coalesce($11::timestamptz, last_inbound_at),
       expires_at = coalesce($7::timestamptz, expires_at)
     where tenant_id = $1 and id = $2
     returning id
@@ -78,7 +80,7 @@ export async function runConversationTurn(
     contactPhoneE164?: string;
     /** Ids of the outbound rows (deterministic for redelivered events); random when absent. */
     messageIdFor?: (index: number) => string;
-    /** An inbound message: the inactivity clock restarts. */
+    /** The inactivity clock restarts (an inbound message; an event that asks a question). */
     expiresAt?: Date;
     /** Answers lookup effects (fed back as a follow-up input); turns of events never ask for one. */
     lookup?: TurnLookup;
@@ -86,6 +88,8 @@ export async function runConversationTurn(
 ): Promise<TurnOutcome> {
   const { tx } = db;
   const { tenantId, conversation, contact, now } = options;
+  let ticketId = conversation.ticketId;
+  const underTicket = (): ConversationUnderTicket => ({ tenantId, conversationId: conversation.id, contactId: contact.id, currentTicketId: ticketId, locale: context.locale, now });
   const capabilities = options.capabilities ?? options.state.capabilities ?? FALLBACK_CAPABILITIES;
   const catalogue = lazyCatalogue(db, tenantId);
   const context = buildContext({ ...options, capabilities, catalogue });
@@ -118,11 +122,19 @@ export async function runConversationTurn(
           });
           break;
         case 'hand_off':
-          await writeToOutbox(tx, tenantId, {
-            topic: CONVERSATION_TOPICS.handedOff,
-            dedupeKey: `conversation-handed-off:${conversation.id}:${conversation.version}`,
-            payload: { conversationId: conversation.id, contactId: contact.id },
-          });
+        case 'relay_to_ticket': {
+          const work = effect.kind === 'hand_off' ? (sp: Tx) => handOffToTicket(sp, underTicket()) : (sp: Tx) => relayToTicket(sp, { ...underTicket(), text: effect.text });
+          const outcome = await inSavepoint(tx, work);
+          if ('refused' in outcome) inputs.push({ kind: 'action_refused', code: outcome.refused, action: 'hand_off' });
+          else ticketId = outcome.done.ticketId;
+          break;
+        }
+        case 'record_csat':
+          // A survey about a ticket that is gone or not theirs: the customer is thanked all the same.
+          await inSavepoint(tx, (sp) => recordCsatResponse(sp, { tenantId, ticketId: effect.ticketId, contactId: contact.id, rating: effect.rating, now }));
+          break;
+        case 'record_csat_comment':
+          await recordCsatComment(tx, { tenantId, ticketId: effect.ticketId, comment: effect.comment });
           break;
         case 'lookup':
           if (!options.lookup) throw new Error(`a lookup (${effect.what}) in a turn that cannot answer it`);
@@ -149,6 +161,7 @@ export async function runConversationTurn(
     // In-session channels hand the reply over in the response (or the poll): nothing to push.
     inSession ? 'sent' : 'pending',
     JSON.stringify(outbound),
+    options.input.kind === 'text' || options.input.kind === 'unreadable' ? now.toISOString() : null,
   ]);
   const seqOf = new Map(rows.map((row) => [row.id, Number(row.seq)]));
   const replies: StoredReply[] = outbound.map(({ id, body }) => ({ id, seq: seqOf.get(id)!, body }));
@@ -205,6 +218,16 @@ function buildContext(options: TurnSubjects & { capabilities: ChannelCapabilitie
     maxPaymentAttempts: MAX_PAYMENT_ATTEMPTS_PER_TICKET,
     now: options.now,
   };
+}
+
+/** Work that may be refused (plan limit, not found...): a savepoint keeps a refusal from undoing the turn. */
+async function inSavepoint<T>(tx: Tx, work: (savepoint: Tx) => Promise<T>): Promise<{ done: T } | { refused: AppErrorCode }> {
+  try {
+    return { done: await tx.transaction((savepoint) => work(savepoint as unknown as Tx)) };
+  } catch (error) {
+    if (isAppError(error) && !error.retryable) return { refused: error.code };
+    throw error;
+  }
 }
 
 /** The ticket, or the refusal the customer hears about; a savepoint keeps a refusal from undoing the turn. */

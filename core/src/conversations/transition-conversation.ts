@@ -3,7 +3,7 @@ import type { OutboundMessageBody } from '../shared/ports/channel-sender.js';
 import { isAppError } from '../shared/app-error.js';
 import { parseCameroonMobile } from '../payments/cameroon-msisdn.js';
 import type { ConversationContext, ConversationEffect, ConversationInput } from './conversation-input.js';
-import type { ConversationChoice, ConversationLocale, ConversationOrder, ConversationState } from './conversation-state.js';
+import type { ConversationChoice, ConversationCsat, ConversationLocale, ConversationOrder, ConversationState } from './conversation-state.js';
 import { conversationTexts as T } from './conversation-texts.js';
 
 export interface ConversationTransition {
@@ -22,6 +22,12 @@ const GLOBAL_WORDS: Record<'menu' | 'help' | 'agent' | 'stop' | 'fr' | 'en', rea
   en: ['english', 'anglais', 'en'],
   fr: ['francais', 'french', 'fr'],
 };
+
+/** Answers to "any comment?" that mean "no comment" ("0" too, although it is also a menu word). */
+const NO_COMMENT_WORDS: readonly string[] = ['0', 'non', 'no', 'non merci', 'no thanks', 'rien', 'nothing', 'aucun', 'none', 'passer', 'skip', 'pas de commentaire', 'no comment'];
+/** A rating typed out: "4", "4/5", "4 sur 5", "4 etoiles", "4 stars". */
+const TYPED_RATING = /^([1-5])\s*(\/\s*5|sur 5|out of 5|etoiles?|stars?)?$/;
+const RATING_CHOICE = /^csat:([1-5])$/;
 
 const MENU_IDS = ['menu:buy_wifi', 'menu:my_wifi', 'menu:open_ticket', 'menu:my_tickets', 'menu:agent', 'menu:language'] as const;
 const BACK_ID = 'menu';
@@ -85,6 +91,16 @@ class Turn {
   }
 
   run(input: ConversationInput): ConversationTransition {
+    this.apply(input);
+    // The survey's ticket is only kept while the survey is on screen.
+    if (this.state.csat && this.state.step !== 'csat_rate' && this.state.step !== 'csat_comment') {
+      const { csat: _left, ...rest } = this.state;
+      this.state = rest;
+    }
+    return { state: this.state, effects: this.effects };
+  }
+
+  private apply(input: ConversationInput): void {
     switch (input.kind) {
       case 'text':
         this.onText(input.text);
@@ -98,7 +114,13 @@ class Turn {
         break;
       case 'action_refused':
         this.state.order = undefined;
-        this.showMenu(T.refused);
+        if (input.action === 'hand_off') {
+          // No ticket, so no agent would ever see the conversation: the bot keeps it.
+          this.state.mode = 'bot';
+          this.showMenu(T.handOffRefused);
+        } else {
+          this.showMenu(T.refused);
+        }
         break;
       case 'payment_pending':
         this.say(T.dialToConfirm(input.amountXaf, input.ussdCode ?? DEFAULT_USSD_CODES[input.operator]));
@@ -124,13 +146,23 @@ class Turn {
         this.say(input.tickets.length === 0 ? T.noTickets : joinTexts(input.tickets.map(T.ticketLine)));
         this.settle();
         break;
+      case 'agent_message':
+        // What a person wrote goes out as written, whatever the bot was doing.
+        this.say(T.agentMessage(input.text, input.agentName));
+        break;
+      case 'csat_request':
+        // A person still holds the conversation (under another ticket): no survey in the middle of it.
+        if (this.state.mode === 'agent') break;
+        this.askRating(T.csatRequest(input.ticketNumber), { ticketId: input.ticketId, ticketNumber: input.ticketNumber, retries: 0 });
+        break;
     }
-    return { state: this.state, effects: this.effects };
   }
 
   private onText(text: string): void {
     const word = globalWordOf(text);
-    if (this.state.mode === 'agent') return this.onTextWhileAgent(word);
+    if (this.state.mode === 'agent') return this.onTextWhileAgent(text, word);
+    // "0" skips the survey's comment before it means "menu" (both end on the menu anyway).
+    if (this.state.step === 'csat_comment' && NO_COMMENT_WORDS.includes(normaliseWord(text))) return this.onCsatComment(undefined);
     switch (word) {
       case 'menu':
         // A first "bonjour" is a first contact: the language question comes before the menu.
@@ -174,11 +206,15 @@ class Turn {
       }
       case 'pay_failed':
         return this.onRetryChoice(choice?.id);
+      case 'csat_rate':
+        return this.onRating(text);
+      case 'csat_comment':
+        return this.onCsatComment(text);
     }
   }
 
-  /** The bot is paused: only the words that take the conversation back (or change language) act. */
-  private onTextWhileAgent(word: keyof typeof GLOBAL_WORDS | undefined): void {
+  /** The bot is paused: only the words that take the conversation back (or change language) act; the rest is for the agent. */
+  private onTextWhileAgent(text: string, word: keyof typeof GLOBAL_WORDS | undefined): void {
     if (word === 'menu' || word === 'stop') {
       this.state.mode = 'bot';
       return word === 'menu' ? this.showMenu(T.greeting(this.context.tenantName)) : this.say(T.stop);
@@ -189,6 +225,7 @@ class Turn {
       this.effects.push({ kind: 'set_contact_locale', locale: word });
       return this.say(T.languageSet);
     }
+    this.effects.push({ kind: 'relay_to_ticket', text });
   }
 
   private greet(): void {
@@ -344,6 +381,41 @@ class Turn {
     this.offerAgain(T.notUnderstood);
   }
 
+  /**
+   * The 1-5 question. Plain-text channels (SMS, USSD) get the scale in the text only: their list
+   * would read "1. 1" once the stars are stripped. "4" maps back either way.
+   */
+  private askRating(intro: BilingualText, csat: ConversationCsat): void {
+    const choices = [1, 2, 3, 4, 5].map((rating) => ({ id: `csat:${rating}`, label: `${rating} ${'⭐'.repeat(rating)}` }));
+    this.state = { ...this.state, step: 'csat_rate', offered: choices, csat };
+    this.send({ text: intro[this.locale], choices: this.context.capabilities.plainTextOnly ? undefined : choices });
+  }
+
+  /** A rating is recorded; anything else is asked again once, then the survey steps aside (never a trap). */
+  private onRating(text: string): void {
+    const csat = this.state.csat;
+    const rating = ratingOf(text, this.state.offered);
+    if (csat && rating !== undefined) {
+      this.effects.push({ kind: 'record_csat', ticketId: csat.ticketId, rating });
+      this.state = { ...this.state, step: 'csat_comment', offered: [], csat };
+      return this.say(T.csatAskComment);
+    }
+    // A menu entry by name is an answer of its own: acted on at once.
+    if (csat && csat.retries < 1 && !menuChoiceNamed(text)) return this.askRating(T.csatRateAgain, { ...csat, retries: csat.retries + 1 });
+    this.settle();
+    this.onText(text);
+  }
+
+  private onCsatComment(comment: string | undefined): void {
+    const csat = this.state.csat;
+    if (!csat && comment !== undefined) {
+      this.settle();
+      return this.onText(comment);
+    }
+    if (csat && comment !== undefined) this.effects.push({ kind: 'record_csat_comment', ticketId: csat.ticketId, comment: comment.slice(0, 2000) });
+    this.showMenu(T.csatThanks);
+  }
+
   private handOff(): void {
     this.state = { ...this.state, mode: 'agent', step: 'idle', offered: [] };
     this.effects.push({ kind: 'hand_off' });
@@ -385,6 +457,14 @@ class Turn {
   private send(message: OutboundMessageBody): void {
     this.effects.push({ kind: 'send', message: message.image || message.choices?.length ? message : { text: message.text } });
   }
+}
+
+/** The rating an answer gives: typed ("4", "4/5", "4 étoiles") or a tapped / typed choice of the survey. */
+function ratingOf(text: string, offered: readonly ConversationChoice[]): number | undefined {
+  const typed = TYPED_RATING.exec(normaliseWord(text));
+  if (typed) return Number(typed[1]);
+  const chosen = RATING_CHOICE.exec(matchChoice(text, offered)?.id ?? '');
+  return chosen ? Number(chosen[1]) : undefined;
 }
 
 /** A menu entry typed by name ("Mon WiFi", "my tickets") in either language, even when the menu is not on screen. */

@@ -32,6 +32,8 @@ export const APP_ERROR_CODES = {
   ROUTER_COMMAND_FAILED: { httpStatus: 502, retryable: false },
   /** No voucher left for a package and none can be generated. */
   VOUCHER_OUT_OF_STOCK: { httpStatus: 409, retryable: false },
+  /** A file refused as an attachment (empty, too large, type not allowed): details.reason. */
+  ATTACHMENT_REJECTED: { httpStatus: 422, retryable: false },
   INTERNAL: { httpStatus: 500, retryable: true },
 } as const;
 

@@ -32,13 +32,24 @@ export const TICKET_EVENT_TOPIC = 'ticket.event';
  */
 export async function recordTicketEvent(
   tx: Tx,
-  event: { tenantId: string; ticketId: string; kind: TicketEventKind; actor: TicketActor; data?: Record<string, unknown>; at: Date },
+  event: {
+    tenantId: string;
+    ticketId: string;
+    kind: TicketEventKind;
+    actor: TicketActor;
+    data?: Record<string, unknown>;
+    at: Date;
+    /** Given by at-least-once callers (outbox consumers): the same id records the event once. */
+    eventId?: string;
+  },
 ): Promise<string> {
   const data = { ...(event.data ?? {}), ...(event.actor.kind === 'automation' ? { causedBy: [...event.actor.chain, event.actor.automationId] } : {}) };
   const [row] = await tx
     .insert(ticketEvents)
-    .values({ tenantId: event.tenantId, ticketId: event.ticketId, kind: event.kind, ...actorColumns(event.actor), data, createdAt: event.at })
+    .values({ tenantId: event.tenantId, id: event.eventId, ticketId: event.ticketId, kind: event.kind, ...actorColumns(event.actor), data, createdAt: event.at })
+    .onConflictDoNothing()
     .returning({ id: ticketEvents.id });
-  await writeToOutbox(tx, event.tenantId, { topic: TICKET_EVENT_TOPIC, dedupeKey: `ticket-event:${row!.id}`, payload: { eventId: row!.id } });
-  return row!.id;
+  if (!row) return event.eventId!;
+  await writeToOutbox(tx, event.tenantId, { topic: TICKET_EVENT_TOPIC, dedupeKey: `ticket-event:${row.id}`, payload: { eventId: row.id } });
+  return row.id;
 }

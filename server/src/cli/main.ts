@@ -2,6 +2,7 @@ import { isAppError } from '@relais/core';
 import { DatabaseSetupError } from '@relais/db';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { safeErrorMessage } from '../logger.js';
+import { agentCreateCommand, agentCreateUsage } from './commands/agent-create.js';
 import { invoicesDownloadCommand, invoicesDownloadUsage } from './commands/invoices-download.js';
 import { invoicesIssueStatementsCommand, invoicesIssueStatementsUsage } from './commands/invoices-issue-statements.js';
 import { invoicesListCommand, invoicesListUsage } from './commands/invoices-list.js';
@@ -17,6 +18,7 @@ import { serveCommand, serveUsage } from './commands/serve.js';
 import { simCommand, simUsage } from './commands/sim-campay.js';
 import { subscriptionsCheckRenewalsCommand, subscriptionsCheckRenewalsUsage } from './commands/subscriptions-check-renewals.js';
 import { telegramPollCommand, telegramPollUsage } from './commands/telegram-poll.js';
+import { ticketsCheckSlaCommand, ticketsCheckSlaUsage } from './commands/tickets-check-sla.js';
 import { tenantCreateCommand, tenantCreateUsage } from './commands/tenant-create.js';
 import { tenantListCommand, tenantListUsage } from './commands/tenant-list.js';
 import { whatsappPairCommand, whatsappPairUsage } from './commands/whatsapp-pair.js';
@@ -47,6 +49,8 @@ const COMMANDS: Record<string, { run: Command; usage: string; summary: string; w
   'wifi:import': { run: wifiImportCommand, usage: wifiImportUsage, summary: wifiImportSummary },
   'whatsapp:pair': { run: whatsappPairCommand, usage: whatsappPairUsage, summary: "link a reseller's WhatsApp number (Baileys): prints the pairing QR code and waits for the phone" },
   'telegram:poll': { run: telegramPollCommand, usage: telegramPollUsage, summary: "run a tenant's Telegram bot by long polling (local use, no public URL); processes jobs too" },
+  'agent:create': { run: agentCreateCommand, usage: agentCreateUsage, summary: "add an agent (takes one of the plan's seats) or an admin to a reseller's helpdesk" },
+  'tickets:check-sla': { run: ticketsCheckSlaCommand, usage: ticketsCheckSlaUsage, summary: 'record SLA warnings (80 %) and breaches of open tickets now and notify (what the every-minute job does)' },
   sim: { run: simCommand, usage: simUsage, summary: 'run a protocol simulator (campay, routeros, telegram, africastalking, whatsapp-cloud) for demos and manual tests; needs no database', withoutConfig: true },
 };
 

@@ -1,6 +1,7 @@
 import { PAYMENT_JOBS, PAYOUT_JOBS } from '@relais/core';
 import type { JobDefinition } from '../job-runner.js';
 import { CHECK_SUBSCRIPTION_RENEWALS_CRON, CHECK_SUBSCRIPTION_RENEWALS_JOB, CHECK_SUBSCRIPTION_RENEWALS_TIMEZONE, checkSubscriptionRenewalsJob } from './check-subscription-renewals.js';
+import { CHECK_TICKET_SLA_CRON, CHECK_TICKET_SLA_JOB, checkTicketSlaJob } from './check-ticket-sla.js';
 import { confirmPaymentJob } from './confirm-payment.js';
 import { DELIVER_MESSAGES_CRON, DELIVER_MESSAGES_JOB, deliverMessagesJob } from './deliver-messages.js';
 import { DISPATCH_OUTBOX_CRON, DISPATCH_OUTBOX_JOB, dispatchOutboxJob } from './dispatch-outbox.js';
@@ -17,7 +18,7 @@ export type { JobDependencies } from './job-dependencies.js';
  * listed here, built with the process's dependencies.
  */
 export function buildJobDefinitions(deps: JobDependencies): JobDefinition<any>[] {
-  return [confirmPaymentJob(deps), reconcilePaymentsJob(deps), settlePayoutsJob(deps), checkSubscriptionRenewalsJob(deps), issueCommissionStatementsJob(deps), dispatchOutboxJob(deps), syncRoutersJob(deps), deliverMessagesJob(deps)];
+  return [confirmPaymentJob(deps), reconcilePaymentsJob(deps), settlePayoutsJob(deps), checkSubscriptionRenewalsJob(deps), issueCommissionStatementsJob(deps), dispatchOutboxJob(deps), syncRoutersJob(deps), deliverMessagesJob(deps), checkTicketSlaJob(deps)];
 }
 
 /** Recurring jobs, registered at boot (idempotent per scheduleId). */
@@ -29,4 +30,5 @@ export const JOB_SCHEDULES: readonly { name: string; cron: string; scheduleId: s
   { name: DELIVER_MESSAGES_JOB, cron: DELIVER_MESSAGES_CRON, scheduleId: 'messages-deliver' },
   { name: SYNC_ROUTERS_JOB, cron: SYNC_ROUTERS_CRON, scheduleId: 'mikrotik-sync-routers' },
   { name: ISSUE_COMMISSION_STATEMENTS_JOB, cron: ISSUE_COMMISSION_STATEMENTS_CRON, scheduleId: 'invoices-issue-commission-statements', timezone: ISSUE_COMMISSION_STATEMENTS_TIMEZONE },
+  { name: CHECK_TICKET_SLA_JOB, cron: CHECK_TICKET_SLA_CRON, scheduleId: 'tickets-check-sla' },
 ];

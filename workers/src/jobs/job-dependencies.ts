@@ -1,4 +1,4 @@
-import type { Clock, FileStore, GatewayDirectory, RouterClient, SecretBox, SenderFor } from '@relais/core';
+import type { Clock, FileStore, GatewayDirectory, Mailer, RouterClient, SecretBox, SenderFor } from '@relais/core';
 import type { Database } from '@relais/db';
 import type { Logger } from 'pino';
 
@@ -15,4 +15,6 @@ export interface JobDependencies {
   routerClient: RouterClient;
   /** The sender for a channel account (built by the composition root, which knows the channels). */
   senderFor: SenderFor;
+  /** Sends notification emails; absent when no SMTP server is configured (emails are skipped). */
+  mailer?: Mailer;
 }

@@ -1,0 +1,59 @@
+import { and, eq, isNull } from 'drizzle-orm';
+import { tickets, users, type Tx } from '@relais/db';
+import { notifyUsers } from '../../notifications/notify-users.js';
+import { AppError } from '../../shared/app-error.js';
+import { recordTicketEvent } from '../record-ticket-event.js';
+import type { TicketActor } from '../ticket-actor.js';
+import { pickAssignee } from './auto-assign-ticket.js';
+
+type AssignTicketOptions = { tenantId: string; ticketId: string; actor: TicketActor; now: Date } & (
+  | { assigneeId: string | null }
+  /** Round-robin among available agents (of `teamId` when given). */
+  | { auto: true; teamId?: string | null }
+);
+
+/**
+ * Sets a ticket's assignee in the caller's transaction (permissions are the caller's business):
+ * a chosen active user of the tenant, nobody, or the round-robin's pick. Records `assigned` and
+ * notifies the new assignee (unless they assigned themselves). Returns the assignee.
+ */
+export async function assignTicket(tx: Tx, options: AssignTicketOptions): Promise<string | null> {
+  const { tenantId, ticketId, now } = options;
+  let assigneeId: string | null;
+  if ('auto' in options) {
+    assigneeId = (await pickAssignee(tx, { tenantId, teamId: options.teamId, now })) ?? null;
+    if (!assigneeId) return null;
+  } else {
+    assigneeId = options.assigneeId;
+    if (assigneeId) {
+      const [user] = await tx
+        .select({ id: users.id })
+        .from(users)
+        .where(and(eq(users.tenantId, tenantId), eq(users.id, assigneeId), isNull(users.disabledAt)));
+      if (!user) throw new AppError('VALIDATION_FAILED', 'assignee: no active user of this workspace has this id');
+    }
+  }
+  const [ticket] = await tx
+    .update(tickets)
+    .set({ assigneeId, updatedAt: now })
+    .where(and(eq(tickets.tenantId, tenantId), eq(tickets.id, ticketId)))
+    .returning({ number: tickets.number });
+  if (!ticket) throw new AppError('NOT_FOUND', 'ticket not found');
+  await recordTicketEvent(tx, { tenantId, ticketId, kind: 'assigned', actor: options.actor, data: { assigneeId, auto: 'auto' in options }, at: now });
+  const actorIsAssignee = options.actor.kind === 'user' && options.actor.userId === assigneeId;
+  if (assigneeId && !actorIsAssignee) {
+    await notifyUsers(tx, {
+      tenantId,
+      userIds: [assigneeId],
+      kind: 'ticket.assigned',
+      content: {
+        title: { fr: `Ticket #${ticket.number} vous est attribué`, en: `Ticket #${ticket.number} is assigned to you` },
+        body: { fr: `Le ticket #${ticket.number} vous a été attribué.`, en: `Ticket #${ticket.number} has been assigned to you.` },
+        ticketId,
+        ticketNumber: ticket.number,
+      },
+      at: now,
+    });
+  }
+  return assigneeId;
+}
