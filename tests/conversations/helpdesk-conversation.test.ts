@@ -160,7 +160,7 @@ describe.each(testDrivers())('conversations meet the helpdesk on %s', (driver) =
     const [resolved] = (await outboxOf('ticket.resolved')).filter((row) => (row.payload as { ticketId: string }).ticketId === ticket.id);
     expect(await requestTicketRating({ db, clock }, { tenantId, ticketId: ticket.id, eventKey: resolved!.id })).toEqual({ requested: true });
     // Redelivered: asked once.
-    expect(await requestTicketRating({ db, clock }, { tenantId, ticketId: ticket.id, eventKey: resolved!.id })).toMatchObject({ requested: false });
+    expect(await requestTicketRating({ db, clock }, { tenantId, ticketId: ticket.id, eventKey: resolved!.id })).toEqual({ requested: false, reason: 'not_asked' });
     const asked = (await outboundOf(conversationId)).filter((message) => message.text.includes(`ticket n° ${ticket.number} est résolu`));
     expect(asked).toHaveLength(1);
     expect(asked[0]!.text).toMatch(/\n1\. 1 ⭐\n2\. 2 ⭐⭐\n3\. 3 ⭐⭐⭐\n4\. 4 ⭐⭐⭐⭐\n5\. 5 ⭐⭐⭐⭐⭐$/);

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTenant, dispatchOutbox, OUTBOX_MAX_ATTEMPTS, startTicketPayment, systemClock, writeToOutbox, type OutboxDelivery } from '@relais/core';
+import { AppError, createTenant, dispatchOutbox, OUTBOX_MAX_ATTEMPTS, startTicketPayment, systemClock, writeToOutbox, type OutboxDelivery } from '@relais/core';
 import { outbox, type Database } from '@relais/db';
 import { startCampaySimulator } from '@relais/sim';
 import { createTestDatabase, testDrivers, type TestDatabase } from '../support/test-database.js';
@@ -62,6 +62,20 @@ describe('outbox dispatch', () => {
     }
     expect(calls).toBe(OUTBOX_MAX_ATTEMPTS);
     expect(await statusOf('f-1')).toMatchObject({ status: 'dead', attempts: OUTBOX_MAX_ATTEMPTS, lastError: 'Error: provider said no' });
+  });
+
+  it('marks a message dead at once when its consumer refuses it for good (non-retryable AppError)', async () => {
+    await write('test.refused', 'r-1');
+    let calls = 0;
+    const consumers = {
+      'test.refused': async () => {
+        calls += 1;
+        throw new AppError('VALIDATION_FAILED', 'this can never work');
+      },
+    };
+    expect(await dispatchOutbox({ db, clock: systemClock, consumers }, { tenantId })).toEqual({ delivered: 0, retried: 0, dead: 1 });
+    expect(await statusOf('r-1')).toMatchObject({ status: 'dead', attempts: 1, lastError: 'AppError: this can never work' });
+    expect(calls).toBe(1);
   });
 
   it('delivers each message once when several dispatchers run at the same time', async () => {

@@ -40,9 +40,10 @@ export interface TurnOutcome {
 export type TurnLookup = (what: 'wifi_usage' | 'tickets') => Promise<ConversationInput>;
 
 /**
- * The end of every turn in one round trip: the new state (and the inactivity clock when $7 is
- * given; the last inbound time for an inbound message, $11), then the outbound rows. The rows come from a json array read in its order
- * (`with ordinality ... order by`), so `seq` follows the order the customer must read them in.
+ * The end of every turn in one round trip: the new state (the inactivity clock when $7 is given,
+ * the last inbound time for an inbound message: $11), then the outbound rows. The rows come from
+ * a json array read in its order (`with ordinality ... order by`), so `seq` follows the order the
+ * customer must read them in.
  */
 const WRITE_TURN: RawStatement = {
   name: 'conversations.write_turn',
@@ -88,11 +89,12 @@ export async function runConversationTurn(
 ): Promise<TurnOutcome> {
   const { tx } = db;
   const { tenantId, conversation, contact, now } = options;
-  let ticketId = conversation.ticketId;
-  const underTicket = (): ConversationUnderTicket => ({ tenantId, conversationId: conversation.id, contactId: contact.id, currentTicketId: ticketId, locale: context.locale, now });
   const capabilities = options.capabilities ?? options.state.capabilities ?? FALLBACK_CAPABILITIES;
   const catalogue = lazyCatalogue(db, tenantId);
   const context = buildContext({ ...options, capabilities, catalogue });
+  // The ticket the conversation is handled under, as hand-offs and relayed texts move it.
+  let ticketId = conversation.ticketId;
+  const underTicket = (): ConversationUnderTicket => ({ tenantId, conversationId: conversation.id, contactId: contact.id, currentTicketId: ticketId, locale: context.locale, now });
 
   let state: ConversationState = { ...options.state, capabilities };
   const messages: OutboundMessageBody[] = [];
@@ -123,8 +125,9 @@ export async function runConversationTurn(
           break;
         case 'hand_off':
         case 'relay_to_ticket': {
-          const work = effect.kind === 'hand_off' ? (sp: Tx) => handOffToTicket(sp, underTicket()) : (sp: Tx) => relayToTicket(sp, { ...underTicket(), text: effect.text });
-          const outcome = await inSavepoint(tx, work);
+          const text = effect.kind === 'relay_to_ticket' ? effect.text : undefined;
+          const outcome = await inSavepoint(tx, (sp) => (text === undefined ? handOffToTicket(sp, underTicket()) : relayToTicket(sp, { ...underTicket(), text })));
+          // Refused (plan limit on a new ticket): no agent would see the conversation, so the bot keeps it.
           if ('refused' in outcome) inputs.push({ kind: 'action_refused', code: outcome.refused, action: 'hand_off' });
           else ticketId = outcome.done.ticketId;
           break;
@@ -235,11 +238,6 @@ async function openTicketOrRefuse(
   tx: Tx,
   options: { tenantId: string; contactId: string; conversationId: string; now: Date; categoryId?: string; packageId?: string; subject: string; description?: string },
 ): Promise<ConversationInput> {
-  try {
-    const opened = await tx.transaction((savepoint) => openConversationTicket(savepoint as unknown as Tx, options));
-    return { kind: 'ticket_opened', ...opened };
-  } catch (error) {
-    if (isAppError(error) && !error.retryable) return { kind: 'action_refused', code: error.code };
-    throw error;
-  }
+  const outcome = await inSavepoint(tx, (savepoint) => openConversationTicket(savepoint, options));
+  return 'refused' in outcome ? { kind: 'action_refused', code: outcome.refused } : { kind: 'ticket_opened', ...outcome.done };
 }

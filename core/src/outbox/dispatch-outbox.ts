@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, lte, ne, sql } from 'drizzle-orm';
 import { outbox, tenants, type Database } from '@relais/db';
+import { isAppError } from '../shared/app-error.js';
 import type { Clock } from '../shared/ports/clock.js';
 
 export interface OutboxDelivery {
@@ -33,7 +34,7 @@ const retryDelayMs = (attempt: number) => Math.min(RETRY_BASE_MS * 2 ** (attempt
  * Delivers a tenant's pending outbox messages to their topic's consumer, oldest first. Each
  * message is claimed with a lease in its own short transaction (concurrent dispatchers skip each
  * other's rows), handed to the consumer outside any transaction, then marked sent, or retried
- * with backoff and finally marked dead. At-least-once: a process killed after a consumer ran but
+ * with backoff and finally marked dead (at once for a non-retryable AppError). At-least-once: a process killed after a consumer ran but
  * before the mark delivers again once the lease ends, so consumers key their effect on `id`.
  * Topics without a consumer stay pending until one is registered: nothing is dropped.
  */
@@ -53,7 +54,8 @@ export async function dispatchOutbox(
       report.delivered += 1;
     } catch (error) {
       deps.onError?.(error, delivery);
-      const dead = delivery.attempt >= OUTBOX_MAX_ATTEMPTS;
+      // A refusal that will not change (AppError not retryable) is dead at once, not retried for hours.
+      const dead = delivery.attempt >= OUTBOX_MAX_ATTEMPTS || (isAppError(error) && !error.retryable);
       await settle(deps.db, delivery, {
         status: dead ? 'dead' : 'pending',
         availableAt: new Date(deps.clock.now().getTime() + retryDelayMs(delivery.attempt)),

@@ -2,7 +2,7 @@ import { ticketEvents, type Tx } from '@relais/db';
 import { writeToOutbox } from '../shared/outbox.js';
 import { actorColumns, type TicketActor } from './ticket-actor.js';
 
-/** What can happen to a ticket; the first six (and payment_received) are what automations react to. */
+/** What can happen to a ticket. */
 export const TICKET_EVENT_KINDS = [
   'created',
   'updated',
@@ -21,13 +21,16 @@ export const TICKET_EVENT_KINDS = [
 ] as const;
 export type TicketEventKind = (typeof TICKET_EVENT_KINDS)[number];
 
-/** Outbox topic of every ticket event: the automations job reads it. */
+/** The kinds automations can be written for. */
+export const AUTOMATION_TRIGGER_KINDS = ['created', 'updated', 'customer_replied', 'sla_warning', 'sla_breached', 'payment_received'] as const satisfies readonly TicketEventKind[];
+
+/** Outbox topic of the ticket events automations react to: the automations job reads it. */
 export const TICKET_EVENT_TOPIC = 'ticket.event';
 
 /**
  * Records what happened to a ticket, in the caller's transaction: a ticket_events row (the
- * ticket's activity log, append-only) and an outbox message `ticket.event` { eventId } for the
- * automations. When an automation is the actor, `data.causedBy` keeps its chain (loop guard).
+ * ticket's activity log, append-only) and, for the kinds automations react to, an outbox message
+ * `ticket.event` { eventId }. When an automation is the actor, `data.causedBy` keeps its chain (loop guard).
  * Returns the event id.
  */
 export async function recordTicketEvent(
@@ -50,6 +53,7 @@ export async function recordTicketEvent(
     .onConflictDoNothing()
     .returning({ id: ticketEvents.id });
   if (!row) return event.eventId!;
+  if (!(AUTOMATION_TRIGGER_KINDS as readonly string[]).includes(event.kind)) return row.id;
   await writeToOutbox(tx, event.tenantId, { topic: TICKET_EVENT_TOPIC, dedupeKey: `ticket-event:${row.id}`, payload: { eventId: row.id } });
   return row.id;
 }

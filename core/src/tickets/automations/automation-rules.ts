@@ -1,10 +1,11 @@
 import { CHANNEL_KINDS, LOCALES, TICKET_PRIORITIES, TICKET_STATUSES } from '@relais/db';
 import { z } from 'zod';
 import { normaliseTags } from '../open-ticket.js';
+import { AUTOMATION_TRIGGER_KINDS } from '../record-ticket-event.js';
 import { tagSchema } from '../ticket-values.js';
 
 /** The ticket events automations react to. */
-export const AUTOMATION_EVENTS = ['created', 'updated', 'customer_replied', 'sla_warning', 'sla_breached', 'payment_received'] as const;
+export const AUTOMATION_EVENTS = AUTOMATION_TRIGGER_KINDS;
 export type AutomationEvent = (typeof AUTOMATION_EVENTS)[number];
 
 type FieldSpec =

@@ -10,7 +10,11 @@ const requestTicketRatingInput = z.object({ tenantId: z.uuid(), ticketId: z.uuid
 
 export type TicketRatingRequest =
   | { requested: true }
-  | { requested: false; reason: 'csat_disabled' | 'not_found' | 'no_conversation' | 'not_resolved' | 'nobody_worked_on_it' | 'already_rated' | 'conversation_busy' };
+  | {
+      requested: false;
+      /** not_asked: this delivery was applied already, or an agent holds the conversation under another ticket. */
+      reason: 'csat_disabled' | 'not_found' | 'no_conversation' | 'not_resolved' | 'nobody_worked_on_it' | 'already_rated' | 'not_asked';
+    };
 
 /**
  * After a resolution (`ticket.resolved`): the customer is asked, in the ticket's conversation, to
@@ -50,6 +54,5 @@ export async function requestTicketRating(deps: TicketDeps, options: z.input<typ
     eventKey: input.eventKey,
     input: { kind: 'csat_request', ticketId, ticketNumber: found.number },
   });
-  // No message: already applied (a redelivery), or an agent holds the conversation under another ticket.
-  return replies.length > 0 ? { requested: true } : { requested: false, reason: 'conversation_busy' };
+  return replies.length > 0 ? { requested: true } : { requested: false, reason: 'not_asked' };
 }
