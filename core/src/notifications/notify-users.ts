@@ -1,7 +1,6 @@
-import { and, eq, inArray, isNull } from 'drizzle-orm';
-import { notificationPreferences, notifications, users, type Tx } from '@relais/db';
+import { sql } from 'drizzle-orm';
+import { executeRows, type Tx } from '@relais/db';
 import type { BilingualText } from '../shared/bilingual-text.js';
-import { writeToOutbox } from '../shared/outbox.js';
 
 /** Kinds a user can be notified of (and set preferences for). */
 export const NOTIFICATION_KINDS = ['ticket.assigned', 'ticket.sla_warning', 'ticket.sla_breached', 'ticket.customer_replied', 'ticket.mentioned', 'automation.notify'] as const;
@@ -30,34 +29,33 @@ export async function notifyUsers(
 ): Promise<string[]> {
   const ids = [...new Set(options.userIds)];
   if (ids.length === 0) return [];
-  const { tenantId } = options;
-  const recipients = await tx
-    .select({ id: users.id, inApp: notificationPreferences.inApp, email: notificationPreferences.email })
-    .from(users)
-    .leftJoin(
-      notificationPreferences,
-      and(eq(notificationPreferences.tenantId, users.tenantId), eq(notificationPreferences.userId, users.id), eq(notificationPreferences.kind, options.kind)),
-    )
-    .where(and(eq(users.tenantId, tenantId), inArray(users.id, ids), isNull(users.disabledAt)));
-  const created: string[] = [];
-  for (const recipient of recipients) {
-    const inApp = recipient.inApp ?? true;
-    const email = recipient.email ?? true;
-    if (!inApp && !email) continue;
-    const [row] = await tx
-      .insert(notifications)
-      .values({
-        tenantId,
-        userId: recipient.id,
-        kind: options.kind,
-        payload: { ...options.content, inApp },
-        // A notification wanted by email only is kept for the email job, already "read" in the app.
-        readAt: inApp ? null : options.at,
-        createdAt: options.at,
-      })
-      .returning({ id: notifications.id });
-    created.push(row!.id);
-    if (email) await writeToOutbox(tx, tenantId, { topic: NOTIFICATION_EMAIL_TOPIC, dedupeKey: `notification-email:${row!.id}`, payload: { notificationId: row!.id } });
-  }
-  return created;
+  // One statement (it runs inside ticket creation, under the tenant's ticket lock): recipients
+  // with their preferences, their notifications, and the email requests.
+  const rows = (await executeRows(
+    tx,
+    sql`with recipients as (
+          select u.id, coalesce(p.in_app, true) as in_app, coalesce(p.email, true) as email
+          from users u
+          left join notification_preferences p on p.tenant_id = u.tenant_id and p.user_id = u.id and p.kind = ${options.kind}
+          where u.tenant_id = ${options.tenantId} and u.id = any(${`{${ids.join(',')}}`}::uuid[]) and u.disabled_at is null
+        ),
+        inserted as (
+          insert into notifications (tenant_id, user_id, kind, payload, read_at, created_at)
+          select ${options.tenantId}, r.id, ${options.kind}, ${JSON.stringify(options.content)}::jsonb || jsonb_build_object('inApp', r.in_app),
+            -- A notification wanted by email only is kept for the email job, already "read" in the app.
+            case when r.in_app then null else ${options.at.toISOString()}::timestamptz end, ${options.at.toISOString()}::timestamptz
+          from recipients r
+          where r.in_app or r.email
+          returning id, user_id
+        ),
+        emails as (
+          insert into outbox (tenant_id, topic, dedupe_key, payload)
+          select ${options.tenantId}, ${NOTIFICATION_EMAIL_TOPIC}, 'notification-email:' || i.id, jsonb_build_object('notificationId', i.id)
+          from inserted i join recipients r on r.id = i.user_id
+          where r.email
+          on conflict do nothing
+        )
+        select id from inserted`,
+  )) as { id: string }[];
+  return rows.map((row) => row.id);
 }

@@ -1,5 +1,5 @@
 import { and, eq } from 'drizzle-orm';
-import { conversations, teamMembers, teams, tickets, type Tx } from '@relais/db';
+import { conversations, teamMembers, tickets, type Tx } from '@relais/db';
 import { AppError } from '../shared/app-error.js';
 import { writeToOutbox } from '../shared/outbox.js';
 import { assignTicket } from './assignment/assign-ticket.js';
@@ -7,6 +7,7 @@ import { normaliseTags } from './open-ticket.js';
 import { recordTicketEvent } from './record-ticket-event.js';
 import { refreshTicketSla } from './sla/refresh-ticket-sla.js';
 import { assertMayActOnTicket, type TicketActor } from './ticket-actor.js';
+import { assertTeamExists } from './ticket-references.js';
 import type { TicketPriority, TicketStatus } from './ticket-values.js';
 
 export interface TicketChanges {
@@ -109,11 +110,6 @@ async function recordStatusEvent(tx: Tx, options: { tenantId: string; ticketId: 
   }
   if (to === 'closed') await recordTicketEvent(tx, { tenantId, ticketId, kind: 'closed', actor, at: now });
   if (wasDone && (to === 'open' || to === 'pending')) await recordTicketEvent(tx, { tenantId, ticketId, kind: 'reopened', actor, at: now });
-}
-
-async function assertTeamExists(tx: Tx, tenantId: string, teamId: string): Promise<void> {
-  const [team] = await tx.select({ id: teams.id }).from(teams).where(and(eq(teams.tenantId, tenantId), eq(teams.id, teamId)));
-  if (!team) throw new AppError('VALIDATION_FAILED', 'team: no team of this workspace has this id');
 }
 
 async function isTeamMember(tx: Tx, tenantId: string, teamId: string, userId: string): Promise<boolean> {

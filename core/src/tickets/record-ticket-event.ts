@@ -1,5 +1,6 @@
-import { ticketEvents, type Tx } from '@relais/db';
-import { writeToOutbox } from '../shared/outbox.js';
+import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import type { Tx } from '@relais/db';
 import { actorColumns, type TicketActor } from './ticket-actor.js';
 
 /** What can happen to a ticket. */
@@ -27,33 +28,61 @@ export const AUTOMATION_TRIGGER_KINDS = ['created', 'updated', 'customer_replied
 /** Outbox topic of the ticket events automations react to: the automations job reads it. */
 export const TICKET_EVENT_TOPIC = 'ticket.event';
 
+export interface TicketEventRecord {
+  tenantId: string;
+  ticketId: string;
+  kind: TicketEventKind;
+  actor: TicketActor;
+  data?: Record<string, unknown>;
+  at: Date;
+  /** Given by at-least-once callers (outbox consumers): the same id records the event once. */
+  eventId?: string;
+}
+
 /**
  * Records what happened to a ticket, in the caller's transaction: a ticket_events row (the
  * ticket's activity log, append-only) and, for the kinds automations react to, an outbox message
- * `ticket.event` { eventId }. When an automation is the actor, `data.causedBy` keeps its chain (loop guard).
- * Returns the event id.
+ * `ticket.event` { eventId }. When an automation is the actor, `data.causedBy` keeps its chain
+ * (loop guard). Returns the event id.
  */
-export async function recordTicketEvent(
-  tx: Tx,
-  event: {
-    tenantId: string;
-    ticketId: string;
-    kind: TicketEventKind;
-    actor: TicketActor;
-    data?: Record<string, unknown>;
-    at: Date;
-    /** Given by at-least-once callers (outbox consumers): the same id records the event once. */
-    eventId?: string;
-  },
-): Promise<string> {
-  const data = { ...(event.data ?? {}), ...(event.actor.kind === 'automation' ? { causedBy: [...event.actor.chain, event.actor.automationId] } : {}) };
-  const [row] = await tx
-    .insert(ticketEvents)
-    .values({ tenantId: event.tenantId, id: event.eventId, ticketId: event.ticketId, kind: event.kind, ...actorColumns(event.actor), data, createdAt: event.at })
-    .onConflictDoNothing()
-    .returning({ id: ticketEvents.id });
-  if (!row) return event.eventId!;
-  if (!(AUTOMATION_TRIGGER_KINDS as readonly string[]).includes(event.kind)) return row.id;
-  await writeToOutbox(tx, event.tenantId, { topic: TICKET_EVENT_TOPIC, dedupeKey: `ticket-event:${row.id}`, payload: { eventId: row.id } });
-  return row.id;
+export async function recordTicketEvent(tx: Tx, event: TicketEventRecord): Promise<string> {
+  return (await recordTicketEvents(tx, [event]))[0]!;
+}
+
+/** Several events of one tenant in one statement (ticket creation records two under its lock). */
+export async function recordTicketEvents(tx: Tx, events: TicketEventRecord[]): Promise<string[]> {
+  if (events.length === 0) return [];
+  const rows = events.map((event) => ({
+    id: event.eventId ?? randomUUID(),
+    ticket_id: event.ticketId,
+    kind: event.kind,
+    ...actorRow(event.actor),
+    data: { ...(event.data ?? {}), ...(event.actor.kind === 'automation' ? { causedBy: [...event.actor.chain, event.actor.automationId] } : {}) },
+    created_at: event.at.toISOString(),
+    triggers: (AUTOMATION_TRIGGER_KINDS as readonly string[]).includes(event.kind),
+  }));
+  const tenantId = events[0]!.tenantId;
+  await tx.execute(
+    sql`with input as (
+          select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+            as e(id uuid, ticket_id uuid, kind text, actor_kind text, actor_id text, data jsonb, created_at timestamptz, triggers boolean)
+        ),
+        inserted as (
+          insert into ticket_events (tenant_id, id, ticket_id, kind, actor_kind, actor_id, data, created_at)
+          select ${tenantId}, id, ticket_id, kind, actor_kind, actor_id, data, created_at from input
+          on conflict do nothing
+          returning id
+        )
+        insert into outbox (tenant_id, topic, dedupe_key, payload)
+        select ${tenantId}, ${TICKET_EVENT_TOPIC}, 'ticket-event:' || i.id, jsonb_build_object('eventId', i.id)
+        from inserted i join input e on e.id = i.id
+        where e.triggers
+        on conflict do nothing`,
+  );
+  return rows.map((row) => row.id);
+}
+
+function actorRow(actor: TicketActor): { actor_kind: string; actor_id: string | null } {
+  const columns = actorColumns(actor);
+  return { actor_kind: columns.actorKind, actor_id: columns.actorId };
 }

@@ -1,9 +1,10 @@
-import { and, eq, isNull } from 'drizzle-orm';
-import { tickets, users, type Tx } from '@relais/db';
+import { and, eq } from 'drizzle-orm';
+import { tickets, type Tx } from '@relais/db';
 import { notifyUsers } from '../../notifications/notify-users.js';
 import { AppError } from '../../shared/app-error.js';
 import { recordTicketEvent } from '../record-ticket-event.js';
 import type { TicketActor } from '../ticket-actor.js';
+import { assertActiveUser } from '../ticket-references.js';
 import { pickAssignee } from './auto-assign-ticket.js';
 
 type AssignTicketOptions = { tenantId: string; ticketId: string; actor: TicketActor; now: Date } & (
@@ -25,13 +26,7 @@ export async function assignTicket(tx: Tx, options: AssignTicketOptions): Promis
     if (!assigneeId) return null;
   } else {
     assigneeId = options.assigneeId;
-    if (assigneeId) {
-      const [user] = await tx
-        .select({ id: users.id })
-        .from(users)
-        .where(and(eq(users.tenantId, tenantId), eq(users.id, assigneeId), isNull(users.disabledAt)));
-      if (!user) throw new AppError('VALIDATION_FAILED', 'assignee: no active user of this workspace has this id');
-    }
+    if (assigneeId) await assertActiveUser(tx, tenantId, assigneeId);
   }
   const [ticket] = await tx
     .update(tickets)
@@ -41,19 +36,23 @@ export async function assignTicket(tx: Tx, options: AssignTicketOptions): Promis
   if (!ticket) throw new AppError('NOT_FOUND', 'ticket not found');
   await recordTicketEvent(tx, { tenantId, ticketId, kind: 'assigned', actor: options.actor, data: { assigneeId, auto: 'auto' in options }, at: now });
   const actorIsAssignee = options.actor.kind === 'user' && options.actor.userId === assigneeId;
-  if (assigneeId && !actorIsAssignee) {
-    await notifyUsers(tx, {
-      tenantId,
-      userIds: [assigneeId],
-      kind: 'ticket.assigned',
-      content: {
-        title: { fr: `Ticket #${ticket.number} vous est attribué`, en: `Ticket #${ticket.number} is assigned to you` },
-        body: { fr: `Le ticket #${ticket.number} vous a été attribué.`, en: `Ticket #${ticket.number} has been assigned to you.` },
-        ticketId,
-        ticketNumber: ticket.number,
-      },
-      at: now,
-    });
-  }
+  if (assigneeId && !actorIsAssignee) await notifyAssignee(tx, { tenantId, ticketId, ticketNumber: ticket.number, assigneeId, now });
   return assigneeId;
+}
+
+/** Tells a user a ticket is now theirs (in-app and email, as their preferences say). */
+export async function notifyAssignee(tx: Tx, options: { tenantId: string; ticketId: string; ticketNumber: number; assigneeId: string; now: Date }): Promise<void> {
+  const { ticketNumber: number } = options;
+  await notifyUsers(tx, {
+    tenantId: options.tenantId,
+    userIds: [options.assigneeId],
+    kind: 'ticket.assigned',
+    content: {
+      title: { fr: `Ticket #${number} vous est attribué`, en: `Ticket #${number} is assigned to you` },
+      body: { fr: `Le ticket #${number} vous a été attribué.`, en: `Ticket #${number} has been assigned to you.` },
+      ticketId: options.ticketId,
+      ticketNumber: number,
+    },
+    at: options.now,
+  });
 }

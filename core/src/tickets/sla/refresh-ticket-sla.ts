@@ -106,7 +106,7 @@ export async function refreshTicketSla(tx: Tx, options: { tenantId: string; tick
   const sla: TicketSla = { ...pick(ticket), slaPausedAt: pausedAt, slaPausedMinutes: done ? 0 : pausedMinutes };
   if (!done || leavingPause) {
     if (ticket.firstRespondedAt === null && ticket.reopenedAt === null) {
-      const clock = runClock(ticket.createdAt, targets.firstResponseMinutes, pausedMinutes, now, calendarOf, {
+      const clock = runSlaClock(ticket.createdAt, targets.firstResponseMinutes, pausedMinutes, now, calendarOf, {
         warnedAt: ticket.firstResponseWarnedAt,
         breachedAt: ticket.firstResponseBreachedAt,
       });
@@ -117,7 +117,7 @@ export async function refreshTicketSla(tx: Tx, options: { tenantId: string; tick
         firstResponseBreachedAt: clock.breachedAt,
       });
     }
-    const clock = runClock(ticket.reopenedAt ?? ticket.createdAt, targets.resolutionMinutes, pausedMinutes, now, calendarOf, {
+    const clock = runSlaClock(ticket.reopenedAt ?? ticket.createdAt, targets.resolutionMinutes, pausedMinutes, now, calendarOf, {
       warnedAt: ticket.resolutionWarnedAt,
       breachedAt: ticket.resolutionBreachedAt,
     });
@@ -140,8 +140,8 @@ function pick(ticket: TicketSla): Omit<TicketSla, 'slaPausedAt' | 'slaPausedMinu
   };
 }
 
-/** One clock's due and warning times, and which recorded marks still hold. */
-function runClock(
+/** One clock's due and warning times, and which recorded marks still hold (for a new ticket: none). */
+export function runSlaClock(
   start: Date,
   targetMinutes: number | undefined,
   pausedMinutes: number,
