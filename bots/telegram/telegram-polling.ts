@@ -1,5 +1,5 @@
 import { Telegram } from 'telegraf';
-import { AppError, loadChannelAccount, type Clock, type SecretBox } from '@relais/core';
+import { AppError, loadChannelAccount, type Clock, type FileStore, type SecretBox } from '@relais/core';
 import type { Database } from '@relais/db';
 import { answerTelegramCallback, receiveTelegramUpdate } from './telegram-inbound.js';
 
@@ -22,7 +22,7 @@ export interface TelegramPollingOptions {
  * does. The offset moves past an update only once it was received, so a crash replays it, and
  * the engine's dedupe by update id answers it once. Runs until `signal` aborts.
  */
-export async function pollTelegramUpdates(deps: { db: Database; clock: Clock; secrets: SecretBox }, options: TelegramPollingOptions): Promise<void> {
+export async function pollTelegramUpdates(deps: { db: Database; clock: Clock; secrets: SecretBox; fileStore: FileStore }, options: TelegramPollingOptions): Promise<void> {
   const account = await loadChannelAccount(deps, { tenantId: options.tenantId, channelAccountId: options.channelAccountId });
   if (account.kind !== 'telegram' || !account.secrets.botToken) throw new AppError('NOT_FOUND', 'no Telegram channel with a bot token');
   const apiRoot = typeof account.settings.apiRoot === 'string' ? account.settings.apiRoot : undefined;

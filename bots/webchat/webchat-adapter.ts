@@ -8,6 +8,7 @@ import {
   handleInboundMessage,
   isAppError,
   listConversationMessages,
+  MAX_INBOUND_FILE_READ_BYTES,
   type Clock,
   type ConversationMessage,
   type FileStore,
@@ -19,16 +20,33 @@ import { WEBCHAT_CAPABILITIES } from './webchat-capabilities.js';
 /** The browser's own id for its visitor: random, long enough that it cannot be guessed (it reads the conversation). */
 const webchatContactId = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, 'contactId: 16 to 64 letters, digits, "-" or "_"');
 
-export const webchatPostMessageBody = z.object({
+/** Base64 of a file one byte over the attachment limit: the largest the page may post (core refuses it as too large). */
+const MAX_FILE_BASE64_CHARACTERS = 4 * Math.ceil(MAX_INBOUND_FILE_READ_BYTES / 3);
+/** A 4 KB message written in multi-byte characters, in JSON, with room to spare: the limit of a message without a file. */
+export const WEBCHAT_MAX_TEXT_BODY_BYTES = 32 * 1024;
+/** The limit of a message with a file: the file as base64 plus the rest of the message. */
+export const WEBCHAT_MAX_BODY_BYTES = MAX_FILE_BASE64_CHARACTERS + WEBCHAT_MAX_TEXT_BODY_BYTES;
+
+export const webchatPostMessageBody = z
+  .object({
   contactId: webchatContactId,
-  /** Longer than 4 KB is answered politely by the engine; the route's body limit stops the absurd. */
-  text: z.string().max(16_384),
+  /** Longer than 4 KB is answered politely by the engine; the route's body limit stops the absurd. With a file: its caption. */
+  text: z.string().max(16_384).optional(),
+  /** A photo or document picked in the page. Its declared type is not trusted: core reads the bytes. */
+  file: z
+    .object({
+      name: z.string().max(255).optional(),
+      contentType: z.string().max(255).optional(),
+      base64: z.base64().max(MAX_FILE_BASE64_CHARACTERS),
+    })
+    .optional(),
   /** The browser's id for this message: sending it again (a retry) is answered once. */
   messageId: z
     .string()
     .regex(/^[A-Za-z0-9_-]{8,64}$/)
     .optional(),
-});
+})
+  .refine((body) => body.text !== undefined || body.file !== undefined, { message: 'text or file is required', path: ['text'] });
 
 export const webchatListQuery = z.object({
   contactId: webchatContactId,
@@ -108,7 +126,8 @@ export function createWebchatAdapter(deps: { db: Database; clock: Clock; fileSto
         sender: { externalId: body.contactId },
         // Scoped to the visitor: two browsers may pick the same message id.
         providerMessageId: `${body.contactId}:${body.messageId ?? randomUUID()}`,
-        text: body.text,
+        text: body.text ?? '',
+        ...(body.file ? { file: { bytes: Buffer.from(body.file.base64, 'base64').subarray(0, MAX_INBOUND_FILE_READ_BYTES), fileName: body.file.name } } : {}),
         receivedAt: now,
         capabilities: WEBCHAT_CAPABILITIES,
       });

@@ -1,7 +1,23 @@
 /** The page's own words (the bot speaks for itself, in the language the visitor chose). */
 const PAGE_TEXTS = {
-  fr: { title: 'Discussion', placeholder: 'Écrivez votre message…', send: 'Envoyer', offline: 'Connexion perdue, nouvelle tentative…', hint: 'Écrivez « bonjour » pour commencer.' },
-  en: { title: 'Chat', placeholder: 'Type your message…', send: 'Send', offline: 'Connection lost, retrying…', hint: 'Write "hello" to start.' },
+  fr: {
+    title: 'Discussion',
+    placeholder: 'Écrivez votre message…',
+    send: 'Envoyer',
+    offline: 'Connexion perdue, nouvelle tentative…',
+    hint: 'Écrivez « bonjour » pour commencer.',
+    attach: 'Joindre une photo ou un fichier (le texte écrit l’accompagne)',
+    tooLarge: 'Ce fichier est trop volumineux (10 Mo au plus).',
+  },
+  en: {
+    title: 'Chat',
+    placeholder: 'Type your message…',
+    send: 'Send',
+    offline: 'Connection lost, retrying…',
+    hint: 'Write "hello" to start.',
+    attach: 'Attach a photo or a file (the text typed goes with it)',
+    tooLarge: 'This file is too large (10 MB at most).',
+  },
 };
 
 function escapeHtml(text: string): string {
@@ -45,6 +61,7 @@ export function renderWebchatPage(options: {
   form { display: flex; gap: 8px; padding: 10px; background: #fff; }
   input { flex: 1; padding: 10px; border: 1px solid #ccc; border-radius: 6px; font-size: 16px; }
   form button { background: #0b6e4f; color: #fff; border: 0; border-radius: 6px; padding: 0 16px; }
+  form label { display: flex; align-items: center; font-size: 22px; cursor: pointer; padding: 0 4px; }
   #status { font-size: 12px; color: #a00; padding: 0 12px; min-height: 14px; }
 </style>
 </head>
@@ -52,7 +69,7 @@ export function renderWebchatPage(options: {
 <header><span>${escapeHtml(options.tenantName)}</span><button id="lang" type="button">${options.locale === 'fr' ? 'EN' : 'FR'}</button></header>
 ${bannerHtml}<div id="log" aria-live="polite"><div class="msg bot" id="hint">${escapeHtml(texts.hint)}</div></div>
 <div id="status"></div>
-<form id="form"><input id="text" autocomplete="off" maxlength="4096" placeholder="${escapeHtml(texts.placeholder)}"><button id="send" type="submit">${escapeHtml(texts.send)}</button></form>
+<form id="form"><label id="attach" title="${escapeHtml(texts.attach)}">&#128206;<input id="file" type="file" accept="image/jpeg,image/png,image/gif,image/webp,application/pdf,audio/ogg" hidden></label><input id="text" autocomplete="off" maxlength="4096" placeholder="${escapeHtml(texts.placeholder)}"><button id="send" type="submit">${escapeHtml(texts.send)}</button></form>
 <script>
 (() => {
   const config = ${config};
@@ -70,6 +87,7 @@ ${bannerHtml}<div id="log" aria-live="polite"><div class="msg bot" id="hint">${e
     document.documentElement.lang = locale;
     document.getElementById('text').placeholder = t.placeholder;
     document.getElementById('send').textContent = t.send;
+    document.getElementById('attach').title = t.attach;
     document.getElementById('hint').textContent = t.hint;
     document.getElementById('lang').textContent = locale === 'fr' ? 'EN' : 'FR';
   }
@@ -108,11 +126,11 @@ ${bannerHtml}<div id="log" aria-live="polite"><div class="msg bot" id="hint">${e
       status.textContent = '';
     } catch { status.textContent = config.texts[locale].offline; }
   }
-  async function send(text) {
-    if (!text.trim()) return;
+  async function send(text, file) {
+    if (!text.trim() && !file) return;
     const messageId = crypto.randomUUID().replace(/-/g, '');
     try {
-      const response = await fetch(base + '/messages', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ contactId, text, messageId }) });
+      const response = await fetch(base + '/messages', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ contactId, text, messageId, file }) });
       if (!response.ok) throw new Error(String(response.status));
       await poll();
     } catch { status.textContent = config.texts[locale].offline; }
@@ -122,6 +140,21 @@ ${bannerHtml}<div id="log" aria-live="polite"><div class="msg bot" id="hint">${e
     const input = document.getElementById('text');
     const text = input.value; input.value = '';
     send(text);
+  };
+  // A file goes with the text typed so far (its caption); the server judges its type from its bytes.
+  const picker = document.getElementById('file');
+  picker.onchange = () => {
+    const picked = picker.files[0];
+    picker.value = '';
+    if (!picked) return;
+    if (picked.size > 10 * 1024 * 1024) { status.textContent = config.texts[locale].tooLarge; return; }
+    const reader = new FileReader();
+    reader.onload = () => {
+      const input = document.getElementById('text');
+      const text = input.value; input.value = '';
+      send(text, { name: picked.name, contentType: picked.type, base64: String(reader.result).split(',')[1] || '' });
+    };
+    reader.readAsDataURL(picked);
   };
   document.getElementById('lang').onclick = () => { locale = locale === 'fr' ? 'en' : 'fr'; localStorage.setItem('relais-chat-locale', locale); applyLocale(); };
   applyLocale();

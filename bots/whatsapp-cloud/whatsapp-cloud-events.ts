@@ -6,6 +6,14 @@ import { z } from 'zod';
  */
 const unixSeconds = z.string().regex(/^\d{1,12}$/);
 
+const waMediaSchema = z.looseObject({
+  id: z.string().min(1).max(200),
+  mime_type: z.string().optional(),
+  sha256: z.string().optional(),
+  caption: z.string().optional(),
+  filename: z.string().optional(),
+});
+
 export const waInboundMessageSchema = z.looseObject({
   from: z.string().regex(/^\d{5,20}$/),
   id: z.string().min(1).max(200),
@@ -21,6 +29,10 @@ export const waInboundMessageSchema = z.looseObject({
     .optional(),
   /** A quick-reply button of a template message. */
   button: z.looseObject({ payload: z.string().optional(), text: z.string().optional() }).optional(),
+  /** Media: fetched by id (GET /<media-id>, then its URL) with the number's token. */
+  image: waMediaSchema.optional(),
+  document: waMediaSchema.optional(),
+  audio: waMediaSchema.optional(),
 });
 
 export const waStatusSchema = z.looseObject({

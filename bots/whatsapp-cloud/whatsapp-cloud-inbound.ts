@@ -1,10 +1,22 @@
 import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { AppError, findChannelAccountRoute, handleInboundMessage, loadChannelAccount, recordWhatsAppStatus, type Clock, type SecretBox, type WhatsAppStatusOutcome } from '@relais/core';
+import {
+  AppError,
+  findChannelAccountRoute,
+  handleInboundMessage,
+  loadChannelAccount,
+  recordWhatsAppStatus,
+  type Clock,
+  type FileStore,
+  type SecretBox,
+  type WhatsAppStatusOutcome,
+} from '@relais/core';
 import type { Database } from '@relais/db';
 import { WHATSAPP_CLOUD_CAPABILITIES } from './whatsapp-cloud-capabilities.js';
 import { failureOfGraphError } from './whatsapp-cloud-errors.js';
 import { textOfMessage, waMessagesValueSchema, waWebhookEventSchema, type WaInboundMessage, type WaMessagesValue, type WaStatus } from './whatsapp-cloud-events.js';
+import { FileUnavailableError } from '../shared/download-inbound-file.js';
+import { downloadWhatsAppCloudMedia, mediaOfMessage } from './whatsapp-cloud-media.js';
 import { hubSignatureMatches } from './whatsapp-cloud-signature.js';
 
 /** A channel account of this kind, opened (secrets in memory only). */
@@ -57,10 +69,11 @@ const SILENT_TYPES = new Set(['reaction', 'system', 'ephemeral', 'unsupported_re
  * One signed event delivery to /webhooks/whatsapp/:channelId. The signature is checked on the raw
  * bytes before anything else (UNAUTHENTICATED, nothing stored); the body is then validated
  * (VALIDATION_FAILED, nothing stored). Each customer message becomes one engine turn (deduplicated
- * by wamid inside it); each status updates the outbound message it refers to.
+ * by wamid inside it); each status updates the outbound message it refers to. A message's media
+ * is downloaded before its turn (a redelivery downloads it again; the turn's dedupe stores it once).
  */
 export async function handleWhatsAppCloudWebhook(
-  deps: { db: Database; clock: Clock; secrets: SecretBox; sleep?: (ms: number) => Promise<void> },
+  deps: { db: Database; clock: Clock; secrets: SecretBox; fileStore: FileStore; sleep?: (ms: number) => Promise<void> },
   options: { channelAccountId: string; signature: string | undefined; rawBody: Buffer },
 ): Promise<WhatsAppCloudWebhookResult> {
   const account = await openAccount(deps, options.channelAccountId);
@@ -101,12 +114,17 @@ export async function handleWhatsAppCloudWebhook(
         result.ignored += 1;
         continue;
       }
+      // A photo, document or voice note: downloaded (capped) here, judged by core; its caption is the text.
+      // Media Graph will never give (unknown, expired) is answered like any message we cannot read.
+      const media = mediaOfMessage(message);
+      const file = media ? await downloadWhatsAppCloudMedia(account, media).catch(unlessUnavailable) : undefined;
       await handleInboundMessage(deps, {
         tenantId: account.tenantId,
         channelAccountId: account.id,
         sender: senderOf(message, value),
         providerMessageId: message.id,
-        text: textOfMessage(message) ?? notTextPlaceholder(message.type),
+        text: media && file ? (media.caption ?? '') : (textOfMessage(message) ?? notTextPlaceholder(message.type)),
+        ...(file ? { file } : {}),
         receivedAt: new Date(Number(message.timestamp) * 1000),
         capabilities: WHATSAPP_CLOUD_CAPABILITIES,
       });
@@ -119,6 +137,11 @@ export async function handleWhatsAppCloudWebhook(
     }
   }
   return result;
+}
+
+function unlessUnavailable(error: unknown): undefined {
+  if (error instanceof FileUnavailableError) return undefined;
+  throw error;
 }
 
 function senderOf(message: WaInboundMessage, value: WaMessagesValue) {

@@ -180,3 +180,4 @@ export * from './tickets/csat/record-csat-response.js';
 export * from './tickets/csat/record-csat-comment.js';
 export * from './tickets/csat/request-ticket-rating.js';
 export * from './tickets/csat/get-csat-summary.js';
+export * from './conversations/inbound-file.js';

@@ -94,6 +94,18 @@ describe.each(testDrivers())('tickets on %s', (driver) => {
     // The assignee is notified.
     const notified = await db.withTenant(tenantId, (tx) => tx.select().from(notifications).where(and(eq(notifications.userId, ada), eq(notifications.kind, 'ticket.assigned'))));
     expect(notified).toHaveLength(9);
+
+    // The load column (kept by a trigger) follows status and assignee changes: Chloe's resolved
+    // ticket frees a place, and reassigning one of Ada's moves one unit of load to Ben.
+    const loads = async () =>
+      Object.fromEntries((await db.withTenant(tenantId, (tx) => tx.select({ id: users.id, open: users.openTickets }).from(users))).map((user) => [user.id, user.open]));
+    expect(await loads()).toMatchObject({ [ada]: 9, [ben]: 9, [chloe]: 2 });
+    const chloes = opened.find((ticket) => ticket.assigneeId === chloe)!;
+    await updateTicket(deps, { tenantId, userId: adminId, ticketId: chloes.ticketId, changes: { status: 'resolved' } });
+    const adas = opened.find((ticket) => ticket.assigneeId === ada)!;
+    await updateTicket(deps, { tenantId, userId: adminId, ticketId: adas.ticketId, changes: { assigneeId: ben } });
+    expect(await loads()).toMatchObject({ [ada]: 8, [ben]: 10, [chloe]: 1 });
+    expect((await createTicket(deps, { tenantId, userId: adminId, contactId, subject: 'Suivante' })).assigneeId).toBe(chloe);
   });
 
   it('leaves a ticket unassigned when nobody can take it, and routes to a team', async () => {

@@ -1,7 +1,17 @@
 import type { AppErrorCode } from '../shared/app-error.js';
+import type { AttachmentRejection } from '../tickets/attachments/attachment-rules.js';
 import type { BilingualText } from '../shared/bilingual-text.js';
 import type { ChannelCapabilities, OutboundMessageBody } from '../shared/ports/channel-sender.js';
 import type { ConversationLocale, OfferedCategory, OfferedPackage } from './conversation-state.js';
+
+/** What a file the customer sent is, as its bytes show (the attachment rules accept nothing else). */
+export type InboundFileKind = 'photo' | 'pdf' | 'audio';
+
+/** A file the rules accept, as the transition knows it: no bytes, the pipeline holds them. */
+export interface ConversationFileRef {
+  sha256: string;
+  fileName?: string;
+}
 
 /** Why a customer's message cannot be read as an answer. */
 export type UnreadableReason = 'empty' | 'too_long' | 'binary' | 'emoji_only' | 'suspicious';
@@ -30,6 +40,11 @@ export interface TicketSummary {
 export type ConversationInput =
   | { kind: 'text'; text: string }
   | { kind: 'unreadable'; reason: UnreadableReason }
+  /**
+   * A photo, document or voice note, with its caption when readable: accepted by the attachment
+   * rules (the pipeline holds the bytes) or refused (too large, type not allowed, empty).
+   */
+  | { kind: 'file'; caption?: string; file: ({ ok: true; kind: InboundFileKind } & ConversationFileRef) | { ok: false; reason: AttachmentRejection } }
   | { kind: 'ticket_opened'; ticketId: string; ticketNumber: number }
   /** A database effect was refused (plan limit, nothing to pay...): say sorry, show the menu. A refused hand-off gives the conversation back to the bot. */
   | { kind: 'action_refused'; code: AppErrorCode; action?: 'hand_off' }
@@ -78,8 +93,8 @@ export type ConversationEffect =
   /** A message in the context's locale, before rendering for the channel's capabilities. */
   | { kind: 'send'; message: OutboundMessageBody }
   | { kind: 'set_contact_locale'; locale: ConversationLocale }
-  /** In the same transaction; answered with a `ticket_opened` (or `action_refused`) input. */
-  | { kind: 'open_ticket'; categoryId?: string; packageId?: string; subject: string; description?: string }
+  /** In the same transaction; answered with a `ticket_opened` (or `action_refused`) input. `file`: attached to the description. */
+  | { kind: 'open_ticket'; categoryId?: string; packageId?: string; subject: string; description?: string; file?: ConversationFileRef }
   /** Through the outbox (`conversation.start_payment`): the gateway is called after commit. */
   | { kind: 'start_payment'; ticketId: string; payerPhone: string; attempt: number }
   /**
@@ -87,8 +102,10 @@ export type ConversationEffect =
    * open one, or a new one with a transcript) that agents see; refused (plan limit) as `action_refused`.
    */
   | { kind: 'hand_off' }
-  /** In the same transaction: a customer's text while an agent holds the conversation lands on its ticket. */
-  | { kind: 'relay_to_ticket'; text: string }
+  /** In the same transaction: a customer's text while an agent holds the conversation lands on its ticket (with this turn's file when `withFile`). */
+  | { kind: 'relay_to_ticket'; text: string; withFile?: boolean }
+  /** This turn's file is kept in the FileStore for a ticket opened by a later turn (the payer's number is asked first). */
+  | { kind: 'hold_file' }
   /** In the same transaction: the survey's rating (once per ticket), then its optional comment. */
   | { kind: 'record_csat'; ticketId: string; rating: number }
   | { kind: 'record_csat_comment'; ticketId: string; comment: string }

@@ -41,6 +41,8 @@ const orderSchema = z.object({
   label: bilingual,
   priceXaf: z.number().int().nonnegative(),
   description: z.string().max(2000).optional(),
+  /** A photo or file sent as the description: attached to the ticket when it opens (held in the FileStore until then). */
+  file: z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), fileName: z.string().max(255).optional() }).optional(),
   /** Set once the ticket is open: retries pay the same ticket. */
   ticketId: z.uuid().optional(),
   ticketNumber: z.number().int().optional(),

@@ -1,7 +1,7 @@
 import type { BilingualText } from '../shared/bilingual-text.js';
 import { formatXaf } from '../shared/money.js';
 import { formatValidity } from '../wifi/vouchers/voucher-texts.js';
-import type { TicketSummary, UnreadableReason, WifiUsageSummary } from './conversation-input.js';
+import type { InboundFileKind, TicketSummary, UnreadableReason, WifiUsageSummary } from './conversation-input.js';
 
 /** Everything the bot says, in both languages. Short sentences: SMS and USSD screens are small. */
 export const conversationTexts = {
@@ -106,6 +106,16 @@ export const conversationTexts = {
   chooseCategory: { fr: 'Pour quel sujet ?', en: 'What is it about?' },
   noCategories: { fr: 'Aucun sujet n’est ouvert pour le moment. Écrivez « agent » pour parler à quelqu’un.', en: 'No topic is open right now. Write "agent" to talk to someone.' },
   describe: { fr: 'Décrivez votre demande en un message.', en: 'Describe your request in one message.' },
+  /** A file sent where the bot does not read files (bot mode, outside "describe your request"). */
+  filesNotRead: {
+    fr: 'Je ne lis les photos et les fichiers que lorsque vous décrivez un problème (« Ouvrir un ticket ») ou parlez à un agent. Que voulez-vous faire ?',
+    en: 'I only read photos and files when you describe a problem ("Open a ticket") or talk to an agent. What would you like to do?',
+  },
+  /** A ticket's description when the customer sent only a file. */
+  fileDescription: (kind: InboundFileKind): BilingualText =>
+    kind === 'photo' ? { fr: 'Photo', en: 'Photo' } : kind === 'audio' ? { fr: 'Note vocale', en: 'Voice note' } : { fr: 'Document PDF', en: 'PDF document' },
+  /** After a refused file at "describe your request": the text is still welcome. */
+  describeInText: { fr: 'Vous pouvez aussi décrire votre demande par écrit.', en: 'You can also describe your request in writing.' },
   ticketOpened: (ticketNumber: number): BilingualText => ({
     fr: `Votre ticket n° ${ticketNumber} est ouvert. Un agent vous répond ici.`,
     en: `Your ticket #${ticketNumber} is open. An agent will answer you here.`,

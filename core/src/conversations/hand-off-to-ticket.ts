@@ -55,13 +55,15 @@ export async function handOffToTicket(tx: Tx, options: ConversationUnderTicket):
  * A customer's text while an agent holds the conversation, onto its ticket (the reopen /
  * new-ticket rule of addCustomerMessage applies); a conversation in agent mode with no ticket yet
  * gets one as a hand-off would. conversations.ticket_id follows the ticket the text landed on.
+ * `messageId`: the ticket message the text became (none when a hand-off opened the ticket).
  */
-export async function relayToTicket(tx: Tx, options: ConversationUnderTicket & { text: string }): Promise<{ ticketId: string }> {
+export async function relayToTicket(tx: Tx, options: ConversationUnderTicket & { text: string }): Promise<{ ticketId: string; messageId?: string }> {
   const ticketId = options.currentTicketId ?? (await workingTicketOf(tx, options))?.id;
+  // A new ticket's description is the transcript: no message of its own for the text.
   if (!ticketId) return { ticketId: (await handOffToTicket(tx, options)).ticketId };
   const placed = await addCustomerMessage(tx, { tenantId: options.tenantId, ticketId, contactId: options.contactId, body: options.text, now: options.now });
   await followTicket(tx, options, placed.ticketId);
-  return { ticketId: placed.ticketId };
+  return { ticketId: placed.ticketId, messageId: placed.messageId };
 }
 
 async function followTicket(tx: Tx, options: ConversationUnderTicket, ticketId: string): Promise<void> {

@@ -4,8 +4,10 @@ import { channelAccounts, type Database, type TenantContext, type Tx } from '@re
 import { AppError } from '../shared/app-error.js';
 import { parseInput } from '../shared/parse-input.js';
 import type { Clock } from '../shared/ports/clock.js';
+import type { FileStore } from '../shared/ports/file-store.js';
 import { inspectInboundText, MAX_INBOUND_TEXT_BYTES } from './conversation-input.js';
 import { ensureConversationOf, findOrCreateContact, lockConversationAndReceive } from './conversation-records.js';
+import { inboundFileSchema, inspectInboundFile } from './inbound-file.js';
 import { channelCapabilitiesSchema, freshConversationState, readConversationState, type ConversationState } from './conversation-state.js';
 import { lookupForConversation } from './lookup-for-conversation.js';
 import { runConversationTurn, type StoredReply } from './run-conversation-turn.js';
@@ -30,7 +32,10 @@ const handleInboundMessageInput = z.object({
     name: z.string().max(200).optional(),
   }),
   providerMessageId: z.string().min(1).max(200),
+  /** The customer's text; with a file, its caption ('' for none). */
   text: z.string().max(MAX_TEXT_CHARACTERS),
+  /** A photo, document or voice note, downloaded (capped) by the adapter with the provider's client. */
+  file: inboundFileSchema.optional(),
   receivedAt: z.coerce.date(),
   capabilities: channelCapabilitiesSchema,
 });
@@ -61,13 +66,21 @@ function storableText(text: string): string {
  * conversation (one input at a time: replies never race), restart an expired conversation,
  * run the engine, store the inbound and outbound messages, the new state and the effects' outbox
  * rows. Lookups (my WiFi, my tickets) are read in the same transaction and answered in the same turn.
+ * A file (photo, document) is checked before the transaction and stored only by a turn that
+ * attaches it (after the dedupe: a redelivered message stores nothing); `deps.fileStore` is needed then.
  */
-export async function handleInboundMessage(deps: { db: Database; clock: Clock }, options: z.input<typeof handleInboundMessageInput>): Promise<InboundMessageOutcome> {
+export async function handleInboundMessage(
+  deps: { db: Database; clock: Clock; fileStore?: FileStore },
+  options: z.input<typeof handleInboundMessageInput>,
+): Promise<InboundMessageOutcome> {
   const input = parseInput(handleInboundMessageInput, options);
-  const inspected = inspectInboundText(input.text);
   const now = deps.clock.now();
+  // A file is checked (size, type from its bytes) before the transaction: the lock is never held over it.
+  const withFile = input.file ? inspectInboundFile(input.file, storableText(input.text)) : undefined;
+  if (withFile && !deps.fileStore) throw new Error('a message with a file needs deps.fileStore');
+  const inspected = withFile ? withFile.input : inspectInboundText(input.text);
 
-  const body = inspected.kind === 'unreadable' ? { text: storableText(input.text), unreadable: inspected.reason } : { text: input.text };
+  const body = withFile ? withFile.body : inspected.kind === 'unreadable' ? { text: storableText(input.text), unreadable: inspected.reason } : { text: input.text };
 
   const handled = await deps.db.withTenant(input.tenantId, async (tx, { query }) => {
     const db = { tx, query };
@@ -111,6 +124,7 @@ export async function handleInboundMessage(deps: { db: Database; clock: Clock },
       contactPhoneE164: input.sender.phoneE164,
       expiresAt: new Date(now.getTime() + CONVERSATION_IDLE_EXPIRY_MS),
       // Read under the conversation's lock, in this transaction: one transaction per message.
+      ...(withFile ? { file: withFile.accepted, fileStore: deps.fileStore } : {}),
       lookup: (what) => lookupForConversation({ db: sameTransaction(deps.db, input.tenantId, tx, query), clock: deps.clock }, { tenantId: input.tenantId, contactId: contact.id, what }),
     });
     return { duplicate: false as const, conversationId: conversation.id, contactId: contact.id, turn };

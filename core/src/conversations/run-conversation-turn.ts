@@ -7,10 +7,14 @@ import { recordCsatComment } from '../tickets/csat/record-csat-comment.js';
 import { recordCsatResponse } from '../tickets/csat/record-csat-response.js';
 import { writeToOutbox } from '../shared/outbox.js';
 import type { ChannelCapabilities, OutboundMessageBody } from '../shared/ports/channel-sender.js';
+import type { FileStore } from '../shared/ports/file-store.js';
+import { storeTicketAttachment } from '../tickets/attachments/store-ticket-attachment.js';
+import { attachFileToOpenedTicket, holdConversationFile } from './attach-conversation-file.js';
 import type { ConversationContext, ConversationInput } from './conversation-input.js';
 import { FALLBACK_CAPABILITIES, offeredCatalogue, type TurnDb, type TurnSubjects } from './conversation-records.js';
 import type { ConversationState, OfferedCategory, OfferedPackage } from './conversation-state.js';
 import { handOffToTicket, relayToTicket, type ConversationUnderTicket } from './hand-off-to-ticket.js';
+import type { AcceptedInboundFile } from './inbound-file.js';
 import { openConversationTicket } from './open-conversation-ticket.js';
 import { renderOutboundMessage } from './render-outbound-message.js';
 import { transitionConversation, type ConversationTransition } from './transition-conversation.js';
@@ -85,6 +89,9 @@ export async function runConversationTurn(
     expiresAt?: Date;
     /** Answers lookup effects (fed back as a follow-up input); turns of events never ask for one. */
     lookup?: TurnLookup;
+    /** The file of a `file` input the rules accepted, and where files are stored: only turns with a file need them. */
+    file?: AcceptedInboundFile;
+    fileStore?: FileStore;
   },
 ): Promise<TurnOutcome> {
   const { tx } = db;
@@ -95,6 +102,11 @@ export async function runConversationTurn(
   // The ticket the conversation is handled under, as hand-offs and relayed texts move it.
   let ticketId = conversation.ticketId;
   const underTicket = (): ConversationUnderTicket => ({ tenantId, conversationId: conversation.id, contactId: contact.id, currentTicketId: ticketId, locale: context.locale, now });
+  const fileStore = (): FileStore => {
+    if (!options.fileStore) throw new Error('a turn that stores a file needs a FileStore');
+    return options.fileStore;
+  };
+  const { file } = options;
 
   let state: ConversationState = { ...options.state, capabilities };
   const messages: OutboundMessageBody[] = [];
@@ -113,8 +125,14 @@ export async function runConversationTurn(
           context.locale = effect.locale;
           context.localeChosen = true;
           break;
-        case 'open_ticket':
-          inputs.push(await openTicketOrRefuse(tx, { tenantId, contactId: contact.id, conversationId: conversation.id, now, ...effect }));
+        case 'open_ticket': {
+          const { kind: _open, file: ticketFile, ...ticket } = effect;
+          const attach = ticketFile ? (savepoint: Tx, openedId: string) => attachFileToOpenedTicket(savepoint, fileStore(), { tenantId, ticketId: openedId, file: ticketFile, current: file, now }) : undefined;
+          inputs.push(await openTicketOrRefuse(tx, { tenantId, contactId: contact.id, conversationId: conversation.id, now, ...ticket }, attach));
+          break;
+        }
+        case 'hold_file':
+          if (file) await holdConversationFile(fileStore(), tenantId, file);
           break;
         case 'start_payment':
           await writeToOutbox(tx, tenantId, {
@@ -126,7 +144,16 @@ export async function runConversationTurn(
         case 'hand_off':
         case 'relay_to_ticket': {
           const text = effect.kind === 'relay_to_ticket' ? effect.text : undefined;
-          const outcome = await inSavepoint(tx, (sp) => (text === undefined ? handOffToTicket(sp, underTicket()) : relayToTicket(sp, { ...underTicket(), text })));
+          const relayedFile = effect.kind === 'relay_to_ticket' && effect.withFile ? file : undefined;
+          const outcome = await inSavepoint(tx, async (sp) => {
+            if (text === undefined) return handOffToTicket(sp, underTicket());
+            const relayed = await relayToTicket(sp, { ...underTicket(), text });
+            // On the ticket message the caption became (on the ticket itself when a hand-off opened it).
+            if (relayedFile) {
+              await storeTicketAttachment(sp, fileStore(), { tenantId, ticketId: relayed.ticketId, messageId: relayed.messageId, bytes: relayedFile.bytes, fileName: relayedFile.fileName, now });
+            }
+            return relayed;
+          });
           // Refused (plan limit on a new ticket): no agent would see the conversation, so the bot keeps it.
           if ('refused' in outcome) inputs.push({ kind: 'action_refused', code: outcome.refused, action: 'hand_off' });
           else ticketId = outcome.done.ticketId;
@@ -164,7 +191,7 @@ export async function runConversationTurn(
     // In-session channels hand the reply over in the response (or the poll): nothing to push.
     inSession ? 'sent' : 'pending',
     JSON.stringify(outbound),
-    options.input.kind === 'text' || options.input.kind === 'unreadable' ? now.toISOString() : null,
+    options.input.kind === 'text' || options.input.kind === 'unreadable' || options.input.kind === 'file' ? now.toISOString() : null,
   ]);
   const seqOf = new Map(rows.map((row) => [row.id, Number(row.seq)]));
   const replies: StoredReply[] = outbound.map(({ id, body }) => ({ id, seq: seqOf.get(id)!, body }));
@@ -233,11 +260,19 @@ async function inSavepoint<T>(tx: Tx, work: (savepoint: Tx) => Promise<T>): Prom
   }
 }
 
-/** The ticket, or the refusal the customer hears about; a savepoint keeps a refusal from undoing the turn. */
+/**
+ * The ticket, or the refusal the customer hears about; a savepoint keeps a refusal from undoing
+ * the turn. `attach` (the customer's file) runs in the same savepoint: a ticket and its photo.
+ */
 async function openTicketOrRefuse(
   tx: Tx,
   options: { tenantId: string; contactId: string; conversationId: string; now: Date; categoryId?: string; packageId?: string; subject: string; description?: string },
+  attach?: (savepoint: Tx, ticketId: string) => Promise<void>,
 ): Promise<ConversationInput> {
-  const outcome = await inSavepoint(tx, (savepoint) => openConversationTicket(savepoint, options));
+  const outcome = await inSavepoint(tx, async (savepoint) => {
+    const opened = await openConversationTicket(savepoint, options);
+    if (attach) await attach(savepoint, opened.ticketId);
+    return opened;
+  });
   return 'refused' in outcome ? { kind: 'action_refused', code: outcome.refused } : { kind: 'ticket_opened', ...outcome.done };
 }

@@ -2,9 +2,11 @@ import type { BilingualText } from '../shared/bilingual-text.js';
 import type { OutboundMessageBody } from '../shared/ports/channel-sender.js';
 import { isAppError } from '../shared/app-error.js';
 import { parseCameroonMobile } from '../payments/cameroon-msisdn.js';
+import { attachmentRejectionText } from '../tickets/attachments/attachment-rules.js';
 import type { ConversationContext, ConversationEffect, ConversationInput } from './conversation-input.js';
 import type { ConversationChoice, ConversationCsat, ConversationLocale, ConversationOrder, ConversationState } from './conversation-state.js';
 import { conversationTexts as T } from './conversation-texts.js';
+import { fileTag } from './inbound-file.js';
 
 export interface ConversationTransition {
   state: ConversationState;
@@ -108,6 +110,9 @@ class Turn {
       case 'unreadable':
         // The polite answer only: step, choices and order stay as they were.
         if (this.state.mode === 'bot') this.say(T.unreadable(input.reason));
+        break;
+      case 'file':
+        this.onFile(input);
         break;
       case 'ticket_opened':
         this.onTicketOpened(input.ticketId, input.ticketNumber);
@@ -228,6 +233,31 @@ class Turn {
     this.effects.push({ kind: 'relay_to_ticket', text });
   }
 
+  /**
+   * A photo or file: onto the ticket while an agent holds the conversation; the description of the
+   * ticket at "describe your request"; elsewhere the bot does not read files and says so, with the
+   * menu. A refused file is never stored: the customer is told why (the step stays, so a
+   * description can still be written); while an agent holds the conversation its caption still
+   * reaches the ticket.
+   */
+  private onFile(input: Extract<ConversationInput, { kind: 'file' }>): void {
+    const { file, caption } = input;
+    if (this.state.mode === 'agent') {
+      if (file.ok) return void this.effects.push({ kind: 'relay_to_ticket', text: caption ?? fileTag(file.kind), withFile: true });
+      this.say(attachmentRejectionText(file.reason));
+      if (caption) this.effects.push({ kind: 'relay_to_ticket', text: caption });
+      return;
+    }
+    const order = this.state.order;
+    if (this.state.step !== 'ticket_describe' || !order) return this.showMenu(T.filesNotRead);
+    if (!file.ok) return this.say(joinTexts([attachmentRejectionText(file.reason), T.describeInText]));
+    const description = (caption ?? T.fileDescription(file.kind)[this.locale]).slice(0, 2000);
+    this.startOrder({ ...order, description, file: { sha256: file.sha256, ...(file.fileName ? { fileName: file.fileName } : {}) } });
+    // The ticket waits for the payer's number: the file must outlive this turn.
+    const after: ConversationState = this.state;
+    if (after.step === 'pay_enter_phone') this.effects.push({ kind: 'hold_file' });
+  }
+
   private greet(): void {
     if (this.context.localeChosen) return this.showMenu(T.greeting(this.context.tenantName));
     this.offer('choose_language', T.welcome(this.context.tenantName), [
@@ -318,7 +348,7 @@ class Turn {
   private openTicket(order: ConversationOrder): void {
     this.state = { ...this.state, step: order.priceXaf > 0 ? 'pay_awaiting' : 'idle', offered: [], order };
     const subject = order.kind === 'wifi' ? T.wifiSubject(order.label)[this.locale] : order.label[this.locale];
-    this.effects.push({ kind: 'open_ticket', packageId: order.packageId, categoryId: order.categoryId, subject, description: order.description });
+    this.effects.push({ kind: 'open_ticket', packageId: order.packageId, categoryId: order.categoryId, subject, description: order.description, ...(order.file ? { file: order.file } : {}) });
   }
 
   private onPhone(text: string): void {

@@ -2,16 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { executeRows, type Tx } from '@relais/db';
 import { assertCanOpenTicket } from '../billing/plan-limits/assert-can-open-ticket.js';
-import { notifyAssignee } from './assignment/assign-ticket.js';
-import { pickAssignee } from './assignment/auto-assign-ticket.js';
-import { recordTicketEvents } from './record-ticket-event.js';
+import { notificationCtes } from '../notifications/notify-users.js';
+import { assignedNotification } from './assignment/assign-ticket.js';
+import { assigneePickCte } from './assignment/auto-assign-ticket.js';
+import { actorRow, ticketEventCtes } from './record-ticket-event.js';
 import { loadTicketOpeningContext } from './sla/new-ticket-sla.js';
+import { nextTicketNumber } from './ticket-counter.js';
 import { assertActiveUser, assertTeamExists } from './ticket-references.js';
 import type { TicketActor } from './ticket-actor.js';
 import type { TicketPriority } from './ticket-values.js';
 
-/** The tenant_counters row that numbers tickets (#1, #2...). */
-export const TICKET_NUMBER_COUNTER = 'ticket';
+export { TICKET_NUMBER_COUNTER } from './ticket-counter.js';
 
 export interface OpenTicketOptions {
   tenantId: string;
@@ -45,10 +46,10 @@ export interface OpenedTicket {
  * has it on), the `created` / `assigned` events and the assignee's notification. Used by
  * `createTicket` and by the conversation engine.
  *
- * Ticket numbers and assignments serialise a tenant's openings (the counter row and the
- * assignment lock are held until commit), so everything that can be read is read before them and
- * what follows them is four statements: the pick, the ticket with its number and message, the
- * events, the notification (issue 6's benchmark: 500 openings per second).
+ * The ticket number's counter row serialises a tenant's openings and assignments until commit
+ * (fair round-robin, gap-free numbers), so everything that can be read is read before it, and
+ * under it there is one statement: the pick, the ticket, its message, the events with their
+ * outbox rows and the notification (issue 6's benchmark: 500 openings per second).
  */
 export async function openTicket(tx: Tx, options: OpenTicketOptions): Promise<OpenedTicket> {
   const { tenantId, now } = options;
@@ -62,45 +63,50 @@ export async function openTicket(tx: Tx, options: OpenTicketOptions): Promise<Op
   const ticketId = randomUUID();
   const byUser = options.actor.kind === 'user';
   const description = options.description?.trim() ? options.description : null;
+  const at = now.toISOString();
+  const actor = actorRow(options.actor);
 
   // From here to commit, the tenant's other openings wait.
-  const assigneeId = options.assigneeId ?? (autoAssign ? ((await pickAssignee(tx, { tenantId, teamId: options.teamId, now })) ?? null) : null);
-  const [ticket] = (await executeRows(
+  const ticketNumber = await nextTicketNumber(tx, tenantId);
+  const assignee = options.assigneeId
+    ? sql`assignee_pick as (select ${options.assigneeId}::uuid as id),`
+    : autoAssign
+      ? sql`${assigneePickCte({ tenantId, teamId: options.teamId, now })},`
+      : sql`assignee_pick as (select null::uuid as id where false),`;
+  const events = sql`select ${randomUUID()}::uuid as id, ${ticketId}::uuid as ticket_id, 'created'::text as kind, ${actor.actor_kind}::text as actor_kind,
+        ${actor.actor_id}::text as actor_id, ${JSON.stringify({ number: ticketNumber })}::jsonb as data, ${at}::timestamptz as created_at
+      union all
+      select gen_random_uuid(), ${ticketId}::uuid, 'assigned'::text, ${actor.actor_kind}::text, ${actor.actor_id}::text,
+        jsonb_build_object('assigneeId', p.id, 'auto', ${!options.assigneeId}::boolean), ${at}::timestamptz
+      from assignee_pick p`;
+  // An assignee who assigned the ticket to themselves needs no notice.
+  const notified = options.actor.kind === 'user' ? sql`select id from assignee_pick where id <> ${options.actor.userId}::uuid` : sql`select id from assignee_pick`;
+  const [row] = (await executeRows(
     tx,
-    sql`with counter as (
-          insert into tenant_counters (tenant_id, name, value) values (${tenantId}, ${TICKET_NUMBER_COUNTER}, 1)
-          on conflict (tenant_id, name) do update set value = tenant_counters.value + 1
-          returning value
-        ),
+    sql`with ${assignee}
         ticket as (
           insert into tickets (tenant_id, id, number, contact_id, category_id, conversation_id, team_id, assignee_id, subject, priority, tags,
             first_response_due_at, first_response_warn_at, resolution_due_at, resolution_warn_at, last_message_at, created_at, updated_at)
-          select ${tenantId}, ${ticketId}, counter.value, ${options.contactId}, ${options.categoryId ?? null}::uuid, ${options.conversationId ?? null}::uuid,
-            ${options.teamId ?? null}::uuid, ${assigneeId}::uuid, ${options.subject.trim().slice(0, 200) || '-'}, ${priority},
+          values (${tenantId}::uuid, ${ticketId}::uuid, ${ticketNumber}::integer, ${options.contactId}::uuid, ${options.categoryId ?? null}::uuid, ${options.conversationId ?? null}::uuid,
+            ${options.teamId ?? null}::uuid, (select id from assignee_pick), ${options.subject.trim().slice(0, 200) || '-'}::text, ${priority}::text,
             array(select jsonb_array_elements_text(${JSON.stringify(normaliseTags(options.tags ?? []))}::jsonb)),
             ${iso(sla.firstResponseDueAt)}::timestamptz, ${iso(sla.firstResponseWarnAt)}::timestamptz,
             ${iso(sla.resolutionDueAt)}::timestamptz, ${iso(sla.resolutionWarnAt)}::timestamptz,
-            ${description === null ? null : now.toISOString()}::timestamptz, ${now.toISOString()}::timestamptz, ${now.toISOString()}::timestamptz
-          from counter
-          returning number
+            ${description === null ? null : at}::timestamptz, ${at}::timestamptz, ${at}::timestamptz)
+          returning id
         ),
         message as (
           insert into ticket_messages (tenant_id, ticket_id, author_kind, author_user_id, body, is_private, created_at)
-          select ${tenantId}, ${ticketId}, ${byUser ? 'agent' : 'customer'}, ${options.actor.kind === 'user' ? options.actor.userId : null}::uuid,
-            ${description}::text, ${byUser}, ${now.toISOString()}::timestamptz
+          select ${tenantId}::uuid, ${ticketId}::uuid, ${byUser ? 'agent' : 'customer'}::text, ${options.actor.kind === 'user' ? options.actor.userId : null}::uuid,
+            ${description}::text, ${byUser}::boolean, ${at}::timestamptz
           from ticket
           where ${description}::text is not null
-        )
-        select number from ticket`,
-  )) as { number: number }[];
-  const ticketNumber = Number(ticket!.number);
-  await recordTicketEvents(tx, [
-    { tenantId, ticketId, kind: 'created', actor: options.actor, data: { number: ticketNumber }, at: now },
-    ...(assigneeId ? [{ tenantId, ticketId, kind: 'assigned' as const, actor: options.actor, data: { assigneeId, auto: !options.assigneeId }, at: now }] : []),
-  ]);
-  const actorIsAssignee = options.actor.kind === 'user' && options.actor.userId === assigneeId;
-  if (assigneeId && !actorIsAssignee) await notifyAssignee(tx, { tenantId, ticketId, ticketNumber, assigneeId, now });
-  return { ticketId, ticketNumber, assigneeId };
+        ),
+        ${ticketEventCtes(tenantId, events)},
+        ${notificationCtes({ tenantId, userIds: notified, kind: 'ticket.assigned', content: assignedNotification(ticketId, ticketNumber), at: now })}
+        select (select id from assignee_pick) as assignee_id`,
+  )) as { assignee_id: string | null }[];
+  return { ticketId, ticketNumber, assigneeId: row?.assignee_id ?? null };
 }
 
 const iso = (date: Date | null) => date?.toISOString() ?? null;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Tx } from '@relais/db';
 import { actorColumns, type TicketActor } from './ticket-actor.js';
 
@@ -49,7 +49,7 @@ export async function recordTicketEvent(tx: Tx, event: TicketEventRecord): Promi
   return (await recordTicketEvents(tx, [event]))[0]!;
 }
 
-/** Several events of one tenant in one statement (ticket creation records two under its lock). */
+/** Several events of one tenant in one statement. */
 export async function recordTicketEvents(tx: Tx, events: TicketEventRecord[]): Promise<string[]> {
   if (events.length === 0) return [];
   const rows = events.map((event) => ({
@@ -59,30 +59,38 @@ export async function recordTicketEvents(tx: Tx, events: TicketEventRecord[]): P
     ...actorRow(event.actor),
     data: { ...(event.data ?? {}), ...(event.actor.kind === 'automation' ? { causedBy: [...event.actor.chain, event.actor.automationId] } : {}) },
     created_at: event.at.toISOString(),
-    triggers: (AUTOMATION_TRIGGER_KINDS as readonly string[]).includes(event.kind),
   }));
-  const tenantId = events[0]!.tenantId;
-  await tx.execute(
-    sql`with input as (
-          select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-            as e(id uuid, ticket_id uuid, kind text, actor_kind text, actor_id text, data jsonb, created_at timestamptz, triggers boolean)
-        ),
-        inserted as (
-          insert into ticket_events (tenant_id, id, ticket_id, kind, actor_kind, actor_id, data, created_at)
-          select ${tenantId}, id, ticket_id, kind, actor_kind, actor_id, data, created_at from input
-          on conflict do nothing
-          returning id
-        )
-        insert into outbox (tenant_id, topic, dedupe_key, payload)
-        select ${tenantId}, ${TICKET_EVENT_TOPIC}, 'ticket-event:' || i.id, jsonb_build_object('eventId', i.id)
-        from inserted i join input e on e.id = i.id
-        where e.triggers
-        on conflict do nothing`,
-  );
+  const input = sql`select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+    as e(id uuid, ticket_id uuid, kind text, actor_kind text, actor_id text, data jsonb, created_at timestamptz)`;
+  await tx.execute(sql`with ${ticketEventCtes(events[0]!.tenantId, input)} select 1`);
   return rows.map((row) => row.id);
 }
 
-function actorRow(actor: TicketActor): { actor_kind: string; actor_id: string | null } {
+/**
+ * The CTE items of `recordTicketEvents` for a statement that does more (ticket opening records
+ * its events in the statement that inserts the ticket): `rows` is a query of (id, ticket_id,
+ * kind, actor_kind, actor_id, data, created_at), which may read the statement's other CTE items.
+ * An id already recorded is skipped; kinds automations react to get their outbox message.
+ */
+export function ticketEventCtes(tenantId: string, rows: SQL): SQL {
+  return sql`ticket_event_input as (${rows}),
+    ticket_event_rows as (
+      insert into ticket_events (tenant_id, id, ticket_id, kind, actor_kind, actor_id, data, created_at)
+      select ${tenantId}::uuid, id, ticket_id, kind, actor_kind, actor_id, data, created_at from ticket_event_input
+      on conflict do nothing
+      returning id, kind
+    ),
+    ticket_event_outbox as (
+      insert into outbox (tenant_id, topic, dedupe_key, payload)
+      select ${tenantId}::uuid, ${TICKET_EVENT_TOPIC}::text, 'ticket-event:' || r.id, jsonb_build_object('eventId', r.id)
+      from ticket_event_rows r
+      where r.kind in (${sql.join(AUTOMATION_TRIGGER_KINDS.map((kind) => sql`${kind}`), sql`, `)})
+      on conflict do nothing
+    )`;
+}
+
+/** The ticket_events actor columns, as `ticketEventCtes` rows carry them. */
+export function actorRow(actor: TicketActor): { actor_kind: string; actor_id: string | null } {
   const columns = actorColumns(actor);
   return { actor_kind: columns.actorKind, actor_id: columns.actorId };
 }

@@ -50,6 +50,8 @@ export const users = pgTable(
     locale: text('locale', { enum: LOCALES }).notNull().default('fr'),
     availability: text('availability', { enum: ['available', 'away', 'offline'] }).notNull().default('offline'),
     maxOpenTickets: integer('max_open_tickets').notNull().default(20),
+    /** Open or pending tickets assigned to this user; kept by a trigger on tickets (migration 0014). */
+    openTickets: integer('open_tickets').notNull().default(0),
     /** Round-robin: among equally loaded agents, the one assigned longest ago goes first. */
     lastAssignedAt: at('last_assigned_at'),
     totpSecretEnc: text('totp_secret_enc'),
@@ -360,8 +362,6 @@ export const tickets = pgTable(
     index('tickets_resolved_idx')
       .on(t.tenantId, t.resolvedAt, t.createdAt, t.assigneeId, t.mergedIntoId, t.resolutionDueAt)
       .where(sql`${t.resolvedAt} is not null`),
-    // Round-robin counts each candidate's open tickets.
-    index('tickets_open_assignee_idx').on(t.tenantId, t.assigneeId).where(sql`${t.status} in ('open', 'pending')`),
     index('tickets_contact_idx').on(t.tenantId, t.contactId, t.createdAt),
     index('tickets_conversation_idx').on(t.tenantId, t.conversationId),
     foreignKey({ columns: [t.tenantId, t.teamId], foreignColumns: [teams.tenantId, teams.id] }),

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import { errorCodes, type FastifyInstance } from 'fastify';
 import {
   createWebchatAdapter,
   renderWebchatPage,
@@ -7,12 +7,11 @@ import {
   webchatListQuery,
   webchatPostMessageBody,
   webchatSlugParams,
+  WEBCHAT_MAX_BODY_BYTES,
+  WEBCHAT_MAX_TEXT_BODY_BYTES,
 } from '@relais/bots/webchat';
 import { parseInput } from '@relais/core';
 import type { Services } from '../services.js';
-
-/** A 4 KB message written in multi-byte characters, in JSON, with room to spare; beyond, 413. */
-const THIRTY_TWO_KILOBYTES = 32 * 1024;
 
 /**
  * The web chat: the page at /chat/:tenantSlug and the two endpoints it polls and posts to, plus
@@ -21,7 +20,11 @@ const THIRTY_TWO_KILOBYTES = 32 * 1024;
 export async function webchatRoutes(app: FastifyInstance, options: { services: Pick<Services, 'db' | 'clock' | 'fileStore' | 'demo'> }) {
   const webchat = createWebchatAdapter(options.services);
 
-  app.post('/api/webchat/:tenantSlug/messages', { bodyLimit: THIRTY_TWO_KILOBYTES }, async (request) => {
+  // Room for a text, or a photo or document (base64) one byte over the attachment limit; beyond, 413.
+  app.post('/api/webchat/:tenantSlug/messages', { bodyLimit: WEBCHAT_MAX_BODY_BYTES }, async (request) => {
+    // Only a file earns the large limit: a text alone keeps the small one.
+    const hasFile = typeof request.body === 'object' && request.body !== null && 'file' in request.body;
+    if (!hasFile && Number(request.headers['content-length'] ?? 0) > WEBCHAT_MAX_TEXT_BODY_BYTES) throw new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE();
     const { tenantSlug } = parseInput(webchatSlugParams, request.params);
     return webchat.postMessage(tenantSlug, parseInput(webchatPostMessageBody, request.body));
   });

@@ -18,7 +18,7 @@ const params = z.object({ channelId: z.string().max(64) });
  * "committed"; on a failure Meta retries and the wamid dedupe makes the retry harmless — no
  * separate inbox table or job is needed.
  */
-export async function whatsappCloudWebhookRoutes(app: FastifyInstance, options: { services: Pick<Services, 'db' | 'clock' | 'secrets' | 'jobs'> }) {
+export async function whatsappCloudWebhookRoutes(app: FastifyInstance, options: { services: Pick<Services, 'db' | 'clock' | 'secrets' | 'jobs' | 'fileStore'> }) {
   const { services } = options;
   const keepRaw = (_request: unknown, body: Buffer, done: (error: Error | null, body?: Buffer) => void) => done(null, body);
   app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: ONE_MEGABYTE }, keepRaw);

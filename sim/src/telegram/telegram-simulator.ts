@@ -38,6 +38,8 @@ import type { TgCallbackQuery, TgChat, TgInlineButton, TgMessage, TgPhotoSize, T
  *
  * Differences from Telegram, on purpose: plain-HTTP webhook URLs are accepted (allowHttpWebhooks),
  * photos sent by URL are recorded, not downloaded, and one size is returned per photo.
+ * Files users send (photos, documents) are served by getFile and /file/bot<token>/<file_path>;
+ * getFile refuses files over 20 MB, as Telegram's Bot API does.
  */
 
 export interface SimUserInput {
@@ -47,6 +49,8 @@ export interface SimUserInput {
   text?: string;
   /** A photo the user sends (the bot gets it with getFile); `text` becomes its caption. */
   photo?: Buffer;
+  /** A file the user sends as a document (any bytes); `text` becomes its caption. */
+  document?: { bytes: Buffer; fileName?: string; mimeType?: string };
 }
 
 export interface PressButtonInput {
@@ -140,6 +144,8 @@ export interface TelegramSimulator {
   requests(): TelegramApiRequest[];
   /** Merges into the faults in force (null/0 clears a field). */
   setFaults(faults: TelegramSimulatorFaults): void;
+  /** Downloads of users' files through /file/bot<token>/<file_path>, oldest first. */
+  fileDownloads(token: string): { filePath: string; bytes: number }[];
   /** Resolves once no webhook delivery is under way. */
   settled(): Promise<void>;
   close(): Promise<void>;
@@ -161,6 +167,8 @@ const MAX_LONG_POLL_SECONDS = 50;
 const MAX_TEXT_LENGTH = 4096;
 const MAX_CAPTION_LENGTH = 1024;
 const MAX_CALLBACK_DATA_BYTES = 64;
+/** The Bot API serves files up to 20 MB to bots. */
+const MAX_GET_FILE_BYTES = 20 * 1024 * 1024;
 const SECRET_TOKEN_PATTERN = /^[A-Za-z0-9_-]{1,256}$/;
 
 interface Poller {
@@ -176,6 +184,8 @@ interface StoredFile {
   width: number;
   height: number;
   size?: number;
+  /** Where getFile says the file is (photos/..., documents/...). */
+  filePath: string;
 }
 
 interface ChatState {
@@ -204,6 +214,7 @@ interface BotState {
   callbackQueries: Map<string, { answered: boolean }>;
   answers: CallbackAnswer[];
   files: Map<string, StoredFile>;
+  downloads: { filePath: string; bytes: number }[];
   bucket?: TokenBucket;
 }
 
@@ -273,6 +284,7 @@ export async function startTelegramSimulator(input: TelegramSimulatorOptions = {
       callbackQueries: new Map(),
       answers: [],
       files: new Map(),
+      downloads: [],
       bucket: options.rateLimits ? new TokenBucket(options.rateLimits.perBot.perSecond, options.rateLimits.perBot.burst, nowMs) : undefined,
     });
     return { id, username };
@@ -414,14 +426,17 @@ export async function startTelegramSimulator(input: TelegramSimulatorOptions = {
     );
   }
 
-  function storeFile(bot: BotState, bytes: Buffer | undefined, width: number, height: number): StoredFile {
+  function storeFile(bot: BotState, bytes: Buffer | undefined, width: number, height: number, document?: { fileName?: string }): StoredFile {
+    const uniqueId = createHash('sha256').update(bytes ?? randomBytes(8)).digest('base64url').slice(0, 16);
+    const extension = /\.([A-Za-z0-9]{1,8})$/.exec(document?.fileName ?? '')?.[1];
     const file: StoredFile = {
       fileId: randomFileId(),
-      uniqueId: createHash('sha256').update(bytes ?? randomBytes(8)).digest('base64url').slice(0, 16),
+      uniqueId,
       bytes,
       width,
       height,
       size: bytes?.length,
+      filePath: document ? `documents/file_${bot.files.size}${extension ? `.${extension}` : ''}` : `photos/${uniqueId}.jpg`,
     };
     bot.files.set(file.fileId, file);
     return file;
@@ -604,7 +619,8 @@ export async function startTelegramSimulator(input: TelegramSimulatorOptions = {
     const p = parseParams(botApiParams.getFile, params);
     const file = bot.files.get(p.file_id);
     if (!file?.bytes) throw badRequest('wrong file_id or the file is temporarily unavailable');
-    return { file_id: file.fileId, file_unique_id: file.uniqueId, file_size: file.size, file_path: `photos/${file.uniqueId}.jpg` };
+    if (file.bytes.length > MAX_GET_FILE_BYTES) throw badRequest('file is too big');
+    return { file_id: file.fileId, file_unique_id: file.uniqueId, file_size: file.size, file_path: file.filePath };
   }
 
   // ---- HTTP ------------------------------------------------------------------------------------
@@ -652,9 +668,9 @@ export async function startTelegramSimulator(input: TelegramSimulatorOptions = {
 
   async function handleFileDownload(response: ServerResponse, token: string, filePath: string): Promise<void> {
     const bot = bots.get(token);
-    const uniqueId = /^photos\/([^.]+)\.jpg$/.exec(filePath)?.[1];
-    const file = bot && uniqueId ? [...bot.files.values()].find((candidate) => candidate.uniqueId === uniqueId && candidate.bytes) : undefined;
-    if (!file?.bytes) return sendJson(response, 404, { ok: false, error_code: 404, description: 'Not Found' });
+    const file = bot ? [...bot.files.values()].find((candidate) => candidate.filePath === filePath && candidate.bytes) : undefined;
+    if (!bot || !file?.bytes) return sendJson(response, 404, { ok: false, error_code: 404, description: 'Not Found' });
+    bot.downloads.push({ filePath, bytes: file.bytes.length });
     response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(file.bytes.length) });
     response.end(file.bytes);
   }
@@ -731,12 +747,24 @@ export async function startTelegramSimulator(input: TelegramSimulatorOptions = {
 
   function userMessage(bot: BotState, input: SimUserInput): Promise<TgUpdate> {
     const chat = chatOf(bot, input.chatId, input.from);
-    if (input.text === undefined && !input.photo) throw new Error('sendUserMessage needs text or a photo');
+    if (input.text === undefined && !input.photo && !input.document) throw new Error('sendUserMessage needs text, a photo or a document');
     const body: Partial<TgMessage> = {};
     if (input.photo) {
       const info = imageInfo(input.photo);
       const file = storeFile(bot, input.photo, info?.width ?? 0, info?.height ?? 0);
-      body.photo = [photoSize(file)];
+      // Telegram lists a photo in several sizes, smallest first: the thumbnail here is the file's first bytes only.
+      const thumbnail = storeFile(bot, input.photo.subarray(0, Math.min(input.photo.length, 256)), Math.ceil((info?.width ?? 0) / 4), Math.ceil((info?.height ?? 0) / 4));
+      body.photo = [photoSize(thumbnail), photoSize(file)];
+      if (input.text) body.caption = input.text;
+    } else if (input.document) {
+      const file = storeFile(bot, input.document.bytes, 0, 0, input.document);
+      body.document = {
+        file_id: file.fileId,
+        file_unique_id: file.uniqueId,
+        file_size: input.document.bytes.length,
+        ...(input.document.fileName ? { file_name: input.document.fileName } : {}),
+        ...(input.document.mimeType ? { mime_type: input.document.mimeType } : {}),
+      };
       if (input.text) body.caption = input.text;
     } else {
       body.text = input.text!;
@@ -808,6 +836,7 @@ export async function startTelegramSimulator(input: TelegramSimulatorOptions = {
     webhookDeliveries: (token) => botOf(token).deliveries.map((delivery) => ({ ...delivery })),
     pendingUpdates: (token) => structuredClone(botOf(token).updates),
     requests: () => requestLog.map((entry) => ({ ...entry })),
+    fileDownloads: (token) => botOf(token).downloads.map((entry) => ({ ...entry })),
     setFaults(update) {
       const parsed = telegramFaultsSchema.parse(update);
       faults = { ...faults, ...parsed };

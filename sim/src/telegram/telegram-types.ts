@@ -40,6 +40,7 @@ export interface TgMessage {
   text?: string;
   entities?: Array<{ offset: number; length: number; type: string }>;
   photo?: TgPhotoSize[];
+  document?: { file_id: string; file_unique_id: string; file_name?: string; mime_type?: string; file_size?: number };
   caption?: string;
   reply_markup?: { inline_keyboard: TgInlineButton[][] };
 }

@@ -7,13 +7,26 @@ export interface WaMetadata {
   phone_number_id: string;
 }
 
+/** A customer's photo, document or voice note: the business fetches it by id (GET /<media-id>). */
+export interface WaInboundMedia {
+  id: string;
+  mime_type: string;
+  sha256: string;
+  caption?: string;
+  filename?: string;
+  voice?: boolean;
+}
+
 export interface WaInboundMessage {
   from: string;
   id: string;
   timestamp: string;
-  type: 'text' | 'interactive';
+  type: 'text' | 'interactive' | 'image' | 'document' | 'audio';
   context?: { from: string; id: string };
   text?: { body: string };
+  image?: WaInboundMedia;
+  document?: WaInboundMedia;
+  audio?: WaInboundMedia;
   interactive?: { type: 'button_reply'; button_reply: { id: string; title: string } } | { type: 'list_reply'; list_reply: { id: string; title: string; description?: string } };
 }
 

@@ -42,7 +42,9 @@ import {
  * The WhatsApp Cloud API (Graph) over real HTTP, following shared/INTEGRATIONS.md: sending
  * messages (text, interactive buttons/lists, images by media id or link), media upload, and
  * signed webhook events (customer messages, interactive replies, statuses), with the 24-hour
- * customer-service window. Several phone numbers (tenants) at once, each with its own token,
+ * customer-service window. Customers' media (photos, documents, voice notes) are fetched as with
+ * Meta: GET /<version>/<media-id> with the number's token gives a URL and the size, then GET on
+ * that URL with the same token gives the bytes (streamed, so a reader that stops early is seen). Several phone numbers (tenants) at once, each with its own token,
  * app secret and webhook.
  */
 
@@ -92,6 +94,31 @@ export interface CustomerTextInput {
   name?: string;
 }
 
+export interface CustomerMediaInput {
+  from: string;
+  type: 'image' | 'document' | 'audio';
+  bytes: Buffer;
+  /** As the customer's phone declares it (not checked: a disguised file keeps its false type). */
+  mimeType?: string;
+  fileName?: string;
+  caption?: string;
+  name?: string;
+  /**
+   * false: the media lookup gives no file_size and the download no content-length (a provider
+   * that declares nothing), so only a capped read protects the reader. Default true.
+   */
+  declareSize?: boolean;
+}
+
+/** One download of a customer's media: how much the simulator wrote before the reader stopped. */
+export interface WaMediaDownload {
+  mediaId: string;
+  totalBytes: number;
+  bytesWritten: number;
+  /** The whole file was written. */
+  completed: boolean;
+}
+
 export interface CustomerChoiceInput {
   from: string;
   /** The id of the reply button or list row the customer picks. */
@@ -114,6 +141,8 @@ export interface WhatsAppCloudSimulator {
   addPhoneNumber(phoneNumber: WaPhoneNumber): void;
   /** The customer writes: signed event to the number's webhook; resolves once accepted. Opens the 24 h window. */
   customerText(phoneNumberId: string, input: CustomerTextInput): Promise<WaEvent>;
+  /** The customer sends a photo, document or voice note: stored as media, announced in a signed event. */
+  customerMedia(phoneNumberId: string, input: CustomerMediaInput): Promise<WaEvent>;
   /** The customer taps a reply button or list row the business sent them. */
   customerChoice(phoneNumberId: string, input: CustomerChoiceInput): Promise<WaEvent>;
   /** Posts a status for a sent message (e.g. 'read'). */
@@ -123,6 +152,8 @@ export interface WhatsAppCloudSimulator {
   sent(filter?: { phoneNumberId?: string; to?: string }): SentWaMessage[];
   waitForSent(filter?: { phoneNumberId?: string; to?: string; count?: number; timeoutMs?: number }): Promise<SentWaMessage[]>;
   media(mediaId: string): { bytes: Buffer; mimeType: string; phoneNumberId: string } | undefined;
+  /** Downloads of customers' media (GET on the media URL), oldest first; finished once the reader stopped. */
+  mediaDownloads(): WaMediaDownload[];
   deliveries(phoneNumberId?: string): WaEventDelivery[];
   requests(): WaApiRequest[];
   setFaults(faults: WaSimulatorFaults): void;
@@ -171,7 +202,8 @@ export async function startWhatsAppCloudSimulator(input: WaSimulatorOptions = {}
   failNext.set(faults.failNext ?? null);
   const numbers = new Map<string, NumberState>();
   const sentLog: SentWaMessage[] = [];
-  const mediaStore = new Map<string, { bytes: Buffer; mimeType: string; phoneNumberId: string }>();
+  const mediaStore = new Map<string, { bytes: Buffer; mimeType: string; phoneNumberId: string; declareSize?: boolean }>();
+  const downloadLog: WaMediaDownload[] = [];
   const deliveryLog: WaEventDelivery[] = [];
   const requestLog: WaApiRequest[] = [];
   const timers = new TimerSet();
@@ -282,7 +314,18 @@ export async function startWhatsAppCloudSimulator(input: WaSimulatorOptions = {}
   function customerEvent(state: NumberState, from: string, name: string | undefined, message: Omit<WaInboundMessage, 'from' | 'id' | 'timestamp'>): Promise<WaEvent> {
     const waId = from.replace(/^\+/, '');
     state.lastInbound.set(waId, nowMs());
-    const inbound: WaInboundMessage = { ...(message.context ? { context: message.context } : {}), from: waId, id: newWamid(), timestamp: timestamp(), type: message.type, ...(message.text ? { text: message.text } : {}), ...(message.interactive ? { interactive: message.interactive } : {}) };
+    const inbound: WaInboundMessage = {
+      ...(message.context ? { context: message.context } : {}),
+      from: waId,
+      id: newWamid(),
+      timestamp: timestamp(),
+      type: message.type,
+      ...(message.text ? { text: message.text } : {}),
+      ...(message.interactive ? { interactive: message.interactive } : {}),
+      ...(message.image ? { image: message.image } : {}),
+      ...(message.document ? { document: message.document } : {}),
+      ...(message.audio ? { audio: message.audio } : {}),
+    };
     return emit(
       state,
       'message',
@@ -412,6 +455,77 @@ export async function startWhatsAppCloudSimulator(input: WaSimulatorOptions = {}
     return { id };
   }
 
+  function customerMedia(state: NumberState, input: CustomerMediaInput): Promise<WaEvent> {
+    const id = String(randomInt(100_000_000_000, 999_999_999_999));
+    const mimeType = input.mimeType ?? (input.type === 'image' ? 'image/jpeg' : input.type === 'audio' ? 'audio/ogg; codecs=opus' : 'application/octet-stream');
+    mediaStore.set(id, { bytes: input.bytes, mimeType, phoneNumberId: state.config.id, declareSize: input.declareSize ?? true });
+    const media = {
+      id,
+      mime_type: mimeType,
+      sha256: createHash('sha256').update(input.bytes).digest('base64'),
+      ...(input.caption && input.type !== 'audio' ? { caption: input.caption } : {}),
+      ...(input.fileName && input.type === 'document' ? { filename: input.fileName } : {}),
+      ...(input.type === 'audio' ? { voice: true } : {}),
+    };
+    return customerEvent(state, input.from, input.name, { type: input.type, [input.type]: media });
+  }
+
+  /** GET /<version>/<media-id>: Meta's answer, for the number that received the media only. */
+  function mediaInfo(request: IncomingMessage, mediaId: string): unknown {
+    const stored = mediaStore.get(mediaId);
+    const token = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1];
+    if (!token || ![...numbers.values()].some((state) => state.config.accessToken === token)) {
+      throw new GraphError(401, { message: 'Invalid OAuth access token - Cannot parse access token', type: 'OAuthException', code: 190 });
+    }
+    if (!stored || numbers.get(stored.phoneNumberId)?.config.accessToken !== token) {
+      throw new GraphError(400, { message: `Unsupported get request. Object with ID '${mediaId}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`, type: 'GraphMethodException', code: 100, error_subcode: 33 });
+    }
+    return {
+      messaging_product: 'whatsapp',
+      url: `${listening.origin}/whatsapp_business/attachments/?mid=${mediaId}&ext=${Math.floor(nowMs() / 1000)}`,
+      mime_type: stored.mimeType,
+      sha256: createHash('sha256').update(stored.bytes).digest('hex'),
+      ...(stored.declareSize === false ? {} : { file_size: stored.bytes.length }),
+      id: mediaId,
+    };
+  }
+
+  /** The media's bytes, in chunks with backpressure: a reader that stops early leaves the rest unwritten. */
+  async function downloadMedia(request: IncomingMessage, response: ServerResponse, mediaId: string): Promise<void> {
+    const stored = mediaStore.get(mediaId);
+    const token = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1];
+    if (!stored || !token || numbers.get(stored.phoneNumberId)?.config.accessToken !== token) {
+      return sendJson(response, 404, { error: { message: 'Media not found or not authorised', type: 'OAuthException', code: 100 } });
+    }
+    const entry: WaMediaDownload = { mediaId, totalBytes: stored.bytes.length, bytesWritten: 0, completed: false };
+    downloadLog.push(entry);
+    response.writeHead(200, { 'content-type': stored.mimeType, ...(stored.declareSize === false ? {} : { 'content-length': String(stored.bytes.length) }) });
+    let gone = false;
+    response.on('close', () => {
+      gone = true;
+    });
+    const CHUNK_BYTES = 64 * 1024;
+    for (let offset = 0; offset < stored.bytes.length && !gone; offset += CHUNK_BYTES) {
+      const chunk = stored.bytes.subarray(offset, offset + CHUNK_BYTES);
+      entry.bytesWritten += chunk.length;
+      if (!response.write(chunk)) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            response.off('drain', done);
+            response.off('close', done);
+            resolve();
+          };
+          response.on('drain', done);
+          response.on('close', done);
+        });
+      }
+    }
+    if (!gone) {
+      entry.completed = true;
+      response.end();
+    }
+  }
+
   /** /_sim/... : the same controls as the handle, over HTTP, for `relais sim whatsapp-cloud`. */
   async function handleControl(request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
     await answerControl(response, async () => {
@@ -434,13 +548,21 @@ export async function startWhatsAppCloudSimulator(input: WaSimulatorOptions = {}
   }
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const path = new URL(request.url ?? '/', 'http://sim').pathname;
+    const url = new URL(request.url ?? '/', 'http://sim');
+    const path = url.pathname;
     if (path.startsWith('/_sim/')) return handleControl(request, response, path);
+    if (path === '/whatsapp_business/attachments/' && request.method === 'GET') return downloadMedia(request, response, url.searchParams.get('mid') ?? '');
     const entry: WaApiRequest = { method: request.method ?? 'GET', path, status: 0, at: new Date().toISOString() };
     requestLog.push(entry);
     const fbtraceId = randomBytes(8).toString('base64url');
     try {
       if (faults.latencyMs) await timers.pause(faults.latencyMs);
+      const mediaId = request.method === 'GET' ? /^\/v\d+\.\d+\/(\d+)$/.exec(path)?.[1] : undefined;
+      if (mediaId) {
+        const info = mediaInfo(request, mediaId);
+        entry.status = 200;
+        return sendJson(response, 200, info);
+      }
       const match = /^\/v\d+\.\d+\/(\d+)\/(messages|media)$/.exec(path);
       if (!match || request.method !== 'POST') throw new GraphError(400, { message: `Unsupported ${request.method} request.`, type: 'GraphMethodException', code: 100 });
       const injected = failNext.take((rule) => !rule.pathEndsWith || path.endsWith(rule.pathEndsWith));
@@ -496,6 +618,7 @@ export async function startWhatsAppCloudSimulator(input: WaSimulatorOptions = {}
     addPhoneNumber,
     customerText: async (phoneNumberId, text) => customerEvent(numberOf(phoneNumberId), text.from, text.name, { type: 'text', text: { body: text.text } }),
     customerChoice: async (phoneNumberId, picked) => choice(numberOf(phoneNumberId), picked),
+    customerMedia: async (phoneNumberId, media) => customerMedia(numberOf(phoneNumberId), media),
     async postStatus(wamid, status) {
       const message = sentLog.find((candidate) => candidate.id === wamid);
       if (!message) throw new Error(`WhatsApp Cloud simulator: no message ${wamid}`);
@@ -529,6 +652,7 @@ export async function startWhatsAppCloudSimulator(input: WaSimulatorOptions = {}
       const stored = mediaStore.get(mediaId);
       return stored ? { ...stored, bytes: Buffer.from(stored.bytes) } : undefined;
     },
+    mediaDownloads: () => downloadLog.map((entry) => ({ ...entry })),
     deliveries: (phoneNumberId) => deliveryLog.filter((delivery) => !phoneNumberId || delivery.phoneNumberId === phoneNumberId).map((delivery) => ({ ...delivery })),
     requests: () => requestLog.map((entry) => ({ ...entry })),
     setFaults(update) {

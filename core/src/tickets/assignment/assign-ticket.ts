@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { tickets, type Tx } from '@relais/db';
-import { notifyUsers } from '../../notifications/notify-users.js';
+import { notifyUsers, type NotificationContent } from '../../notifications/notify-users.js';
 import { AppError } from '../../shared/app-error.js';
 import { recordTicketEvent } from '../record-ticket-event.js';
 import type { TicketActor } from '../ticket-actor.js';
@@ -42,17 +42,20 @@ export async function assignTicket(tx: Tx, options: AssignTicketOptions): Promis
 
 /** Tells a user a ticket is now theirs (in-app and email, as their preferences say). */
 export async function notifyAssignee(tx: Tx, options: { tenantId: string; ticketId: string; ticketNumber: number; assigneeId: string; now: Date }): Promise<void> {
-  const { ticketNumber: number } = options;
   await notifyUsers(tx, {
     tenantId: options.tenantId,
     userIds: [options.assigneeId],
     kind: 'ticket.assigned',
-    content: {
-      title: { fr: `Ticket #${number} vous est attribué`, en: `Ticket #${number} is assigned to you` },
-      body: { fr: `Le ticket #${number} vous a été attribué.`, en: `Ticket #${number} has been assigned to you.` },
-      ticketId: options.ticketId,
-      ticketNumber: number,
-    },
+    content: assignedNotification(options.ticketId, options.ticketNumber),
     at: options.now,
   });
+}
+
+export function assignedNotification(ticketId: string, number: number): NotificationContent {
+  return {
+    title: { fr: `Ticket #${number} vous est attribué`, en: `Ticket #${number} is assigned to you` },
+    body: { fr: `Le ticket #${number} vous a été attribué.`, en: `Ticket #${number} has been assigned to you.` },
+    ticketId,
+    ticketNumber: number,
+  };
 }

@@ -11,7 +11,7 @@ const params = z.object({ channelId: z.string().max(64) });
  * set by setWebhook (never the bot token in the URL). Answers 200 once the update is handled, so
  * Telegram retries only what we did not take; the replies leave through the delivery queue.
  */
-export async function telegramWebhookRoutes(app: FastifyInstance, options: { services: Pick<Services, 'db' | 'clock' | 'secrets' | 'jobs' | 'logger'> }) {
+export async function telegramWebhookRoutes(app: FastifyInstance, options: { services: Pick<Services, 'db' | 'clock' | 'secrets' | 'jobs' | 'logger' | 'fileStore'> }) {
   const { services } = options;
   app.post('/webhooks/telegram/:channelId', async (request, reply) => {
     const { channelId } = params.parse(request.params);
