@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { DisconnectReason, type BaileysEventMap } from '@whiskeysockets/baileys';
+import { DisconnectReason, type BaileysEventMap, type WAMessage } from '@whiskeysockets/baileys';
 import QRCode from 'qrcode';
 import {
   acquireChannelLease,
@@ -8,16 +8,19 @@ import {
   CHANNEL_LEASE_RENEW_EVERY_MS,
   handleInboundMessage,
   loadChannelAccount,
+  MAX_INBOUND_FILE_READ_BYTES,
   releaseChannelLease,
   renewChannelLease,
   setChannelAccountStatus,
   type Clock,
+  type FileStore,
+  type InboundFile,
   type SecretBox,
 } from '@relais/core';
 import type { Database } from '@relais/db';
 import { openWhatsAppAuthStore, type WhatsAppAuthStore } from './whatsapp-auth-store.js';
 import { WHATSAPP_CAPABILITIES } from './whatsapp-capabilities.js';
-import { inboundOfWhatsAppMessage } from './whatsapp-inbound.js';
+import { inboundOfWhatsAppMessage, type WhatsAppMedia } from './whatsapp-inbound.js';
 import { makeBaileysSocket, type BaileysLogger, type MakeWhatsAppSocket, type WhatsAppSocket } from './whatsapp-socket.js';
 
 /** What the connection is doing, for the web app and the CLI. */
@@ -56,6 +59,11 @@ export interface WhatsAppConnectionDeps {
   makeSocket?: MakeWhatsAppSocket;
   /** Waits before a reconnect; tests record the backoff instead of waiting it. */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Where customers' files are kept and outbound images read (the connection manager sends them).
+   * Without one, media are answered as unreadable and images go as their text.
+   */
+  fileStore?: FileStore;
 }
 
 export interface WhatsAppConnectionOptions {
@@ -70,6 +78,8 @@ export interface WhatsAppConnectionOptions {
    * paused account: pairing is what makes it active.
    */
   requireActive?: boolean;
+  /** Called after each customer message went through the engine (replies are likely due). */
+  onInboundHandled?: () => void;
 }
 
 const RECONNECT_BASE_MS = 1_000;
@@ -105,6 +115,7 @@ export class WhatsAppConnection {
   private readonly leaseMs: number;
   private readonly renewEveryMs: number;
   private readonly requireActive: boolean;
+  private readonly onInboundHandled: (() => void) | undefined;
   private currentState: WhatsAppConnectionState = 'idle';
   private currentQr: string | undefined;
   private liveSocket: WhatsAppSocket | undefined;
@@ -126,6 +137,7 @@ export class WhatsAppConnection {
     this.leaseMs = options.leaseMs ?? CHANNEL_LEASE_MS;
     this.renewEveryMs = options.renewEveryMs ?? CHANNEL_LEASE_RENEW_EVERY_MS;
     this.requireActive = options.requireActive ?? true;
+    this.onInboundHandled = options.onInboundHandled;
   }
 
   get state(): WhatsAppConnectionState {
@@ -259,7 +271,7 @@ export class WhatsAppConnection {
       if (socket !== this.liveSocket) return;
       try {
         if (events['creds.update']) await this.saveCreds(auth, events['creds.update']);
-        if (events['messages.upsert']) this.onMessages(events['messages.upsert']);
+        if (events['messages.upsert']) this.onMessages(socket, events['messages.upsert']);
         if (events['connection.update']) await this.onConnectionUpdate(socket, events['connection.update']);
       } catch (error) {
         this.deps.logger?.error({ channelAccountId: this.channelAccountId, err: errorName(error) }, 'WhatsApp event not handled');
@@ -339,21 +351,49 @@ export class WhatsAppConnection {
     await this.connect();
   }
 
-  private onMessages(upsert: BaileysEventMap['messages.upsert']): void {
+  private onMessages(socket: WhatsAppSocket, upsert: BaileysEventMap['messages.upsert']): void {
     // 'append' is history and our own other devices: answering it would message people out of the blue.
     if (upsert.type !== 'notify') return;
     for (const message of upsert.messages) {
       const inbound = inboundOfWhatsAppMessage(message, this.deps.clock.now());
       if (!inbound) continue;
+      const { media, ...turn } = inbound;
       // One at a time, in arrival order: a customer's two quick messages get ordered replies.
-      this.inbound = this.inbound.then(() =>
-        handleInboundMessage(this.deps, { tenantId: this.tenantId, channelAccountId: this.channelAccountId, ...inbound, capabilities: WHATSAPP_CAPABILITIES }).then(
-          () => undefined,
-          (error: unknown) =>
-            // Never the text or the number: only which message failed and how.
-            this.deps.logger?.error({ channelAccountId: this.channelAccountId, messageId: inbound.providerMessageId, err: errorName(error) }, 'WhatsApp message not handled'),
-        ),
-      );
+      this.inbound = this.inbound.then(async () => {
+        try {
+          const file = media ? await this.fileOf(socket, message, media) : undefined;
+          await handleInboundMessage(this.deps, {
+            tenantId: this.tenantId,
+            channelAccountId: this.channelAccountId,
+            ...turn,
+            // With the file, its caption is the text; without, the "cannot read this" placeholder.
+            ...(file && media ? { file, text: media.caption } : {}),
+            capabilities: WHATSAPP_CAPABILITIES,
+          });
+          this.onInboundHandled?.();
+        } catch (error) {
+          // Never the text or the number: only which message failed and how.
+          this.deps.logger?.error({ channelAccountId: this.channelAccountId, messageId: inbound.providerMessageId, err: errorName(error) }, 'WhatsApp message not handled');
+        }
+      });
+    }
+  }
+
+  /**
+   * A customer's photo, document or voice note, downloaded through the socket up to the limit + 1
+   * byte (core refuses what reaches it); nothing is downloaded when WhatsApp announced a larger
+   * size. Undefined when it cannot be had (no file store, no download, WhatsApp failed): Baileys
+   * does not deliver a message twice, so the customer is answered as for anything unreadable.
+   */
+  private async fileOf(socket: WhatsAppSocket, message: WAMessage, media: WhatsAppMedia): Promise<InboundFile | undefined> {
+    if (!this.deps.fileStore || !socket.downloadMedia) return undefined;
+    const fileName = media.fileName ? { fileName: media.fileName } : {};
+    if (media.declaredSize !== undefined && media.declaredSize >= MAX_INBOUND_FILE_READ_BYTES) return { tooLarge: true, ...fileName };
+    try {
+      return { bytes: await socket.downloadMedia(message, MAX_INBOUND_FILE_READ_BYTES), ...fileName };
+    } catch (error) {
+      this.deps.logger?.warn({ channelAccountId: this.channelAccountId, messageId: message.key?.id, err: errorName(error) }, 'WhatsApp media could not be downloaded');
+      return undefined;
     }
   }
 

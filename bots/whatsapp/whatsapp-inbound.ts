@@ -6,6 +6,16 @@ export interface WhatsAppInbound {
   providerMessageId: string;
   text: string;
   receivedAt: Date;
+  /** A photo, document or voice note to download: `text` is then what to say if it cannot be had. */
+  media?: WhatsAppMedia;
+}
+
+export interface WhatsAppMedia {
+  /** The caption ('' for none): the message's text once the file is had. */
+  caption: string;
+  fileName?: string;
+  /** The size WhatsApp announced, when it did. */
+  declaredSize?: number;
 }
 
 /** Parts of a message that carry no customer input of their own (they ride along with one that does). */
@@ -40,7 +50,24 @@ export function inboundOfWhatsAppMessage(message: WAMessage, now: Date): WhatsAp
     providerMessageId: key.id,
     text: textOf(content) ?? notTextPlaceholder(fields[0]!),
     receivedAt: receivedAtOf(message.messageTimestamp, now),
+    ...mediaOf(content),
   };
+}
+
+/** The file a photo, document or voice note carries; core judges its type from the bytes. */
+function mediaOf(content: proto.IMessage): { media: WhatsAppMedia } | Record<string, never> {
+  const [media, defaultName] = content.imageMessage
+    ? [content.imageMessage, 'photo.jpg']
+    : content.documentMessage
+      ? [content.documentMessage, undefined]
+      : content.audioMessage
+        ? [content.audioMessage, 'audio.ogg']
+        : [undefined, undefined];
+  if (!media) return {};
+  const fileName = ('fileName' in media && typeof media.fileName === 'string' && media.fileName.trim() ? media.fileName.trim() : defaultName)?.slice(0, 255);
+  const size = media.fileLength == null ? NaN : Number(media.fileLength.toString());
+  const caption = 'caption' in media && typeof media.caption === 'string' ? media.caption : '';
+  return { media: { caption, ...(fileName ? { fileName } : {}), ...(Number.isFinite(size) && size >= 0 ? { declaredSize: size } : {}) } };
 }
 
 /** Disappearing, view-once and captioned-document messages wrap the real one. */

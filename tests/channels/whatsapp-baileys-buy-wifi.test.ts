@@ -54,7 +54,7 @@ describe('WhatsApp (Baileys): buying WiFi end to end', () => {
     const account = await createChannelAccount(services, { tenantId, kind: 'whatsapp', name: 'WhatsApp Deido' });
     // The process-wide connections: the ones the server's sender for kind 'whatsapp' reads.
     baileys = fakeBaileys();
-    connection = processWhatsAppConnections.open({ db: services.db, secrets: services.secrets, clock: services.clock, makeSocket: baileys.makeSocket }, { tenantId, channelAccountId: account.id });
+    connection = processWhatsAppConnections.open({ db: services.db, secrets: services.secrets, clock: services.clock, fileStore: services.fileStore, makeSocket: baileys.makeSocket }, { tenantId, channelAccountId: account.id });
     socket = await eventually(async () => baileys.sockets[0], 10_000, 'the socket');
     await socket.open();
   });
@@ -121,21 +121,25 @@ describe('WhatsApp (Baileys): buying WiFi end to end', () => {
     expect(row?.status).toBe('sent');
   });
 
-  it('while the number is disconnected, the reply fails retryably and leaves once it is back', async () => {
+  it('while the number is disconnected, the reply waits unclaimed and leaves once it is back', async () => {
     const jid = '237690000022@s.whatsapp.net';
     const paul = customer(jid, 'Paul');
-    // The customer writes, and the socket drops (500) before the reply can leave.
+    // The socket drops (500); the customer's message arrives on the reconnect's socket before it opens.
+    const dropped = socket;
+    await dropped.close(500);
+    socket = await eventually(async () => (baileys.latest() !== dropped ? baileys.latest() : undefined), 30_000, 'the reconnect socket');
     await paul.say('hello');
-    await socket.close(500);
-    const failed = await eventually(async () => {
-      const rows = await services.db.withTenant(tenantId, (tx) => tx.select().from(conversationMessages).where(and(eq(conversationMessages.direction, 'outbound'), eq(conversationMessages.status, 'failed'))));
+    // Only the number's owner sends, and only through an open socket: the reply waits, untried.
+    const waiting = await eventually(async () => {
+      const rows = await services.db.withTenant(tenantId, (tx) =>
+        tx.select().from(conversationMessages).where(and(eq(conversationMessages.direction, 'outbound'), eq(conversationMessages.status, 'pending'))),
+      );
       return rows[0];
-    }, 30_000, 'a failed, retryable send');
-    expect(failed.lastError).toContain('not connected');
+    }, 30_000, 'a pending reply');
+    expect(waiting.attempts).toBe(0);
     expect(socket.sent.some((message) => message.jid === jid)).toBe(false);
 
-    // The reconnect's socket opens: the queue's retry goes out through it.
-    socket = baileys.latest();
+    // The reconnect's socket opens: the owner sends what waited at once.
     await socket.open();
     expect(connection.state).toBe('open');
     const reply = await paul.expectMessage('the reply after the reconnect', (text) => text.includes('English'));

@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, ne, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { channelAccounts, contactIdentities, conversationMessages, conversations, executeRows, tenants, type Database, type Tx } from '@relais/db';
+import { CHANNEL_KINDS, channelAccountRoutes, channelAccounts, contactIdentities, conversationMessages, conversations, executeRows, tenants, type Database, type Tx } from '@relais/db';
 import { AppError } from '../shared/app-error.js';
 import { parseInput } from '../shared/parse-input.js';
 import { ChannelSendError, type ChannelSender, type OutboundMessageBody, type SendingChannelAccount, type SenderFor } from '../shared/ports/channel-sender.js';
@@ -47,7 +47,17 @@ const deliverPendingMessagesInput = z.object({
   maxAttempts: z.number().int().min(1).max(50).default(DELIVERY_MAX_ATTEMPTS),
   /** A send whose paced time is further away than this is deferred in the database, not awaited. */
   maxPacingWaitMs: z.number().int().min(0).max(30_000).default(1_000),
+  /** Only messages of these channel accounts: a process sending for the numbers it holds (WhatsApp). */
+  channelAccountIds: z.array(z.uuid()).max(1_000).optional(),
+  /** Never messages of these channel kinds: theirs are sent by the process holding the number. */
+  excludeKinds: z.array(z.enum(CHANNEL_KINDS)).optional(),
 });
+
+/** Which messages a run may claim (every one when both are absent). */
+interface ClaimFilter {
+  channelAccountIds?: string[];
+  excludeKinds?: string[];
+}
 
 export interface TenantDeliveryReport {
   sent: number;
@@ -101,7 +111,10 @@ export async function deliverPendingMessages(deps: DeliverPendingMessagesDeps, o
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const report: DeliveryReport = { rounds: 0, sent: 0, retried: 0, dead: 0, deferred: 0, byTenant: {} };
   const stopAtMs = deps.clock.now().getTime() + input.runForMs;
-  let rotation = await tenantsInTurn(deps.db, input.tenantId);
+  const filter: ClaimFilter = { channelAccountIds: input.channelAccountIds, excludeKinds: input.excludeKinds };
+  // No account to send for: nothing may be claimed (an empty list is not "every account").
+  if (input.channelAccountIds?.length === 0) return report;
+  let rotation = await tenantsInTurn(deps.db, input.tenantId, input.channelAccountIds);
 
   while (rotation.length > 0 && (input.maxRounds === undefined || report.rounds < input.maxRounds) && (report.rounds === 0 || deps.clock.now().getTime() < stopAtMs)) {
     report.rounds += 1;
@@ -110,7 +123,7 @@ export async function deliverPendingMessages(deps: DeliverPendingMessagesDeps, o
     // Every tenant claims before any send is awaited: one tenant's paced sends never hold another's.
     for (const tenantId of rotation) {
       const tenantReport = (report.byTenant[tenantId] ??= { sent: 0, retried: 0, dead: 0, deferred: 0 });
-      const claimed = await claimDueMessages(deps.db, tenantId, deps.clock.now(), input.perTenantBatch);
+      const claimed = await claimDueMessages(deps.db, tenantId, deps.clock.now(), input.perTenantBatch, filter);
       if (claimed.messages.length === 0) continue;
       stillBusy.push(tenantId);
       for (const message of claimed.messages) {
@@ -260,6 +273,7 @@ async function claimDueMessages(
   tenantId: string,
   now: Date,
   limit: number,
+  filter: ClaimFilter,
 ): Promise<{ messages: ClaimedMessage[]; targets: Map<string, MessageTarget> }> {
   return db.withTenant(tenantId, async (tx) => {
     const nowIso = now.toISOString();
@@ -275,6 +289,7 @@ async function claimDueMessages(
               and m.direction = 'outbound'
               and m.status in ('pending', 'failed', 'sending')
               and coalesce(m.next_attempt_at, '-infinity') <= ${nowIso}::timestamptz
+              ${channelFilter(tenantId, filter)}
               and not exists (
                 select 1 from conversation_messages earlier
                 where earlier.tenant_id = m.tenant_id
@@ -303,6 +318,26 @@ async function claimDueMessages(
       .sort((a, b) => a.seq - b.seq);
     return { messages, targets: await targetsOf(tx, tenantId, [...new Set(messages.map((message) => message.conversationId))]) };
   });
+}
+
+/**
+ * The claim's restriction to some channel accounts or away from some kinds, as a condition on the
+ * message's conversation. Messages of a conversation share its account, so the "earliest unsent
+ * message of its conversation" rule is unchanged.
+ */
+function channelFilter(tenantId: string, filter: ClaimFilter) {
+  const { channelAccountIds, excludeKinds } = filter;
+  if (!channelAccountIds && !excludeKinds?.length) return sql``;
+  const conditions = [
+    ...(channelAccountIds ? [sql`a.id in (${sql.join(channelAccountIds.map((id) => sql`${id}::uuid`), sql`, `)})`] : []),
+    ...(excludeKinds?.length ? [sql`a.kind not in (${sql.join(excludeKinds.map((kind) => sql`${kind}`), sql`, `)})`] : []),
+  ];
+  return sql`and exists (
+                select 1 from conversations c
+                join channel_accounts a on a.tenant_id = c.tenant_id and a.id = c.channel_account_id
+                where c.tenant_id = ${tenantId}
+                  and c.id = m.conversation_id
+                  and ${sql.join(conditions, sql` and `)})`;
 }
 
 /** Per conversation: its channel account and the contact's address on that account's channel. */
@@ -338,13 +373,24 @@ async function targetsOf(tx: Tx, tenantId: string, conversationIds: string[]): P
   );
 }
 
-/** Tenants to serve, in a stable order: every tenant not closed, or just the one asked for. */
-async function tenantsInTurn(db: Database, tenantId: string | undefined): Promise<string[]> {
+/**
+ * Tenants to serve, in a stable order: every tenant not closed, or just the one asked for; with
+ * channel accounts given, only their tenants (the central routes say whose they are).
+ */
+async function tenantsInTurn(db: Database, tenantId: string | undefined, channelAccountIds: string[] | undefined): Promise<string[]> {
   const rows = await db.withPlatform((tx) =>
     tx
       .select({ id: tenants.id })
       .from(tenants)
-      .where(and(ne(tenants.status, 'closed'), tenantId ? eq(tenants.id, tenantId) : undefined))
+      .where(
+        and(
+          ne(tenants.status, 'closed'),
+          tenantId ? eq(tenants.id, tenantId) : undefined,
+          channelAccountIds
+            ? inArray(tenants.id, tx.select({ tenantId: channelAccountRoutes.tenantId }).from(channelAccountRoutes).where(inArray(channelAccountRoutes.channelAccountId, channelAccountIds)))
+            : undefined,
+        ),
+      )
       .orderBy(asc(tenants.createdAt), asc(tenants.id)),
   );
   return rows.map((row) => row.id);

@@ -14,10 +14,10 @@ export async function serveCommand(_args: string[], config: Config, _output: Cli
   // Demo mode (no CamPay, not production): simulators stand in for CamPay and a router.
   const { services, demo } = await startDemo(config, logger, (effective) => createServices(effective, logger, { processJobs: config.jobsInServer }));
   const app = await build(services);
-  // WhatsApp sockets live where the delivery job runs: their sender needs the live socket.
+  // WhatsApp sockets live where jobs run; each process sends the messages of the numbers it holds.
   const whatsapp =
     config.whatsappConnections && config.jobsInServer
-      ? startWhatsAppConnections({ db: services.db, secrets: services.secrets, clock: services.clock, logger: logger.child({ component: 'whatsapp' }) })
+      ? startWhatsAppConnections({ db: services.db, secrets: services.secrets, clock: services.clock, fileStore: services.fileStore, logger: logger.child({ component: 'whatsapp' }) })
       : undefined;
   if (config.whatsappConnections && !config.jobsInServer) logger.warn('WHATSAPP_CONNECTIONS=on is ignored by "relais serve" when jobs run in "relais worker": the workers connect the numbers');
   onShutdownSignals(async () => {

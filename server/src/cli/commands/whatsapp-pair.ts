@@ -30,7 +30,8 @@ export async function whatsappPairCommand(args: string[], config: Config, output
     await setChannelAccountStatus(context, { tenantId: tenant.id, channelAccountId: account.id, status: 'paused' });
     output.err(`Channel account ${account.id} created. Scan the code with WhatsApp > Linked devices > Link a device.`);
 
-    const connections = new WhatsAppConnections();
+    // No delivery from this short-lived process: the server holding the number sends once paired.
+    const connections = new WhatsAppConnections(undefined, { deliver: false });
     const connection = connections.open({ ...context, logger: context.logger }, { tenantId: tenant.id, channelAccountId: account.id, requireActive: false });
     try {
       const outcome = await new Promise<'open' | 'failed' | 'timeout'>((resolve) => {

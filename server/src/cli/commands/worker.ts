@@ -14,9 +14,9 @@ export async function workerCommand(_args: string[], config: Config, _output: Cl
   }
   const logger = createLogger({ level: config.logLevel, name: 'relais-worker' });
   const services = await createServices(config, logger, { processJobs: true });
-  // Each number is connected by one worker only (its lease); the others wait to take over.
+  // Each number is connected (and its messages sent) by one worker only (its lease); the others wait to take over.
   const whatsapp = config.whatsappConnections
-    ? startWhatsAppConnections({ db: services.db, secrets: services.secrets, clock: services.clock, logger: logger.child({ component: 'whatsapp' }) })
+    ? startWhatsAppConnections({ db: services.db, secrets: services.secrets, clock: services.clock, fileStore: services.fileStore, logger: logger.child({ component: 'whatsapp' }) })
     : undefined;
   onShutdownSignals(async () => {
     await whatsapp?.stop();
