@@ -34,7 +34,9 @@ export async function lockDataDirectory(dataDir: string): Promise<() => Promise<
     if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
     let holder = 'another process';
     try {
-      holder = `process ${Number.parseInt(readFileSync(holderFile, 'utf8'), 10)}`;
+      const pid = Number.parseInt(readFileSync(holderFile, 'utf8'), 10);
+      // An empty or half-written file (the holder is writing its pid now) names nobody.
+      if (Number.isInteger(pid) && pid > 0) holder = `process ${pid}`;
     } catch {
       // The holder has not written its pid yet: the generic wording stays.
     }
