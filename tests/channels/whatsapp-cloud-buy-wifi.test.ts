@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +17,8 @@ import { decodeQrPng } from '../support/qr-code.js';
 
 const PHONE_NUMBER_ID = '106540352242922';
 const ACCESS_TOKEN = `EAAJ${'b0nApR1s'.repeat(12)}`;
-const APP_SECRET = 'wa-app-secret-bonapriso';
+// Random per run: nothing in the repository looks like a secret.
+const APP_SECRET = randomBytes(16).toString('hex');
 const HOUR_MS = 60 * 60 * 1000;
 
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { and, asc, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +16,8 @@ import { oversizedJpeg, randomPng } from '../support/test-files.js';
 
 const PHONE_NUMBER_ID = '108800223344';
 const ACCESS_TOKEN = `EAAL${'fIlEs0'.repeat(14)}`;
-const APP_SECRET = 'wa-app-secret-files';
+// Random per run: nothing in the repository looks like a secret.
+const APP_SECRET = randomBytes(16).toString('hex');
 
 const textOf = (message: SentWaMessage) => message.text ?? message.interactive?.body.text ?? message.image?.caption ?? '';
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { and, asc, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +14,8 @@ import { createTestServices } from '../support/test-services.js';
 
 const PHONE_NUMBER_ID = '107700112233';
 const ACCESS_TOKEN = `EAAK${'dEiD0'.repeat(16)}`;
-const APP_SECRET = 'wa-app-secret-deido';
+// Random per run: nothing in the repository looks like a secret.
+const APP_SECRET = randomBytes(16).toString('hex');
 const VERIFY_TOKEN = 'verify-deido-7f3a';
 
 // The webhook's edges with the real app on a real port and the Cloud API simulator posting events

@@ -12,7 +12,6 @@ import { assertActiveUser, assertTeamExists } from './ticket-references.js';
 import type { TicketActor } from './ticket-actor.js';
 import type { TicketPriority } from './ticket-values.js';
 
-export { TICKET_NUMBER_COUNTER } from './ticket-counter.js';
 
 export interface OpenTicketOptions {
   tenantId: string;
