@@ -126,6 +126,53 @@ describe.each(testDrivers())('tickets on %s', (driver) => {
     expect((await ticketRow(tenantId, ticketId)).assigneeId).toBe(ada);
   });
 
+  it('opens a burst in batches as one at a time would: gap-free numbers, level loads, refusals alone, beside openings in other transactions', async () => {
+    const { tenantId, adminId, contactId, deps } = await workspace();
+    const agents = [await agent(tenantId, 'Ada'), await agent(tenantId, 'Ben'), await agent(tenantId, 'Chloe')];
+    // createTicket batches a tenant's openings; openTicket in a caller's own transaction takes
+    // the same counter lock, so both kinds interleave without gaps or unfair picks.
+    const burst = Array.from({ length: 24 }, (_, i) => createTicket(deps, { tenantId, userId: adminId, contactId, subject: `Rafale ${i}`, description: `Message ${i}` }));
+    const unknownContact = createTicket(deps, { tenantId, userId: adminId, contactId: '00000000-0000-4000-8000-000000000000', subject: 'Inconnu' });
+    const byHand = createTicket(deps, { tenantId, userId: adminId, contactId, subject: 'À Ben', assigneeId: agents[1]! });
+    const inTransactions = Array.from({ length: 6 }, (_, i) =>
+      db.withTenant(tenantId, (tx) =>
+        openTicket(tx, { tenantId, actor: { kind: 'customer', contactId }, contactId, subject: `Conversation ${i}`, description: 'Bonjour', now: clock.now() }),
+      ),
+    );
+    expect((await errorOf(unknownContact)).code).toBe('NOT_FOUND');
+    const opened = [...(await Promise.all(burst)), await byHand, ...(await Promise.all(inTransactions))];
+    expect(opened.map((ticket) => ticket.ticketNumber).sort((a, b) => a - b)).toEqual(Array.from({ length: 31 }, (_, i) => i + 1));
+    expect(opened.every((ticket) => ticket.assigneeId !== null)).toBe(true);
+    const loads = (await db.withTenant(tenantId, (tx) => tx.select({ id: users.id, open: users.openTickets }).from(users))).filter((user) => agents.includes(user.id));
+    expect(Math.max(...loads.map((user) => user.open)) - Math.min(...loads.map((user) => user.open))).toBeLessThanOrEqual(1);
+    expect(loads.reduce((sum, user) => sum + user.open, 0)).toBe(31);
+    // Each ticket has its message, its events (and the created one's outbox row) and its assignee's notice.
+    const first = opened[0]!;
+    expect((await eventsOf(tenantId, first.ticketId)).map((event) => event.kind).sort()).toEqual(['assigned', 'created']);
+    const counts = await db.withTenant(tenantId, async (tx) => ({
+      messages: (await tx.select().from(ticketMessages)).length,
+      notices: (await tx.select().from(notifications).where(eq(notifications.kind, 'ticket.assigned'))).length,
+      outbox: (await tx.select().from(outbox).where(eq(outbox.topic, 'ticket.event'))).length,
+    }));
+    expect(counts).toEqual({ messages: 30, notices: 31, outbox: 31 });
+  });
+
+  it('opens a burst one at a time on a plan with a monthly quota: the last places are taken once', async () => {
+    const { tenantId, adminId, contactId, deps } = await workspace('starter');
+    await db.withTenant(tenantId, async (tx) => {
+      const rows = Array.from({ length: 97 }, (_, i) => ({ tenantId, number: 10_000 + i, contactId, subject: 'Ancien', createdAt: clock.now() }));
+      await tx.insert(tickets).values(rows);
+    });
+    const results = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => createTicket(deps, { tenantId, userId: adminId, contactId, subject: `Fin de mois ${i}` })));
+    const numbers = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value.ticketNumber] : []));
+    expect(numbers.sort((a, b) => a - b)).toEqual([1, 2, 3]);
+    expect(results.filter((result) => result.status === 'rejected').map((result) => ((result as PromiseRejectedResult).reason as { code: string }).code)).toEqual([
+      'PLAN_LIMIT_REACHED',
+      'PLAN_LIMIT_REACHED',
+      'PLAN_LIMIT_REACHED',
+    ]);
+  });
+
   it("enforces the plan's agent seats", async () => {
     const { tenantId, deps } = await workspace('starter');
     for (const name of ['A', 'B', 'C']) await createAgent(deps, { tenantId, email: `${name}-${counter}@example.cm`, name });

@@ -6,7 +6,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
 import { EMBEDDED_RUNTIME_ROLE, MIGRATIONS_FOLDER, type DatabaseConfig } from './config.js';
-import { createDatabase, type Database, type DrizzleDatabase } from './database.js';
+import { COMMIT_AFTER, CONTEXT_STATEMENT_PREFIX, createDatabase, type Database, type DrizzleDatabase } from './database.js';
 import { lockDataDirectory } from './embedded-lock.js';
 import { DatabaseSetupError } from './errors.js';
 import { ensureRuntimeRole, findRowLevelSecurityEscapes, quoteRoleName, type RunStatement } from './runtime-role.js';
@@ -63,20 +63,49 @@ export async function migratePostgres(ownerUrl: string, runtimeUrl: string): Pro
 
 type QueryFunction = (config: unknown, values?: unknown, callback?: unknown) => unknown;
 
+interface PipelineState {
+  /**
+   * Simple statements held back to go out with the next real one: BEGIN, and context statements
+   * (set_config: a transaction's, or a platform transaction entering a tenant).
+   */
+  held: string[];
+  /** The COMMIT sent behind a transaction's final statement (see COMMIT_AFTER). */
+  committing?: Promise<unknown>;
+}
+
+const fakeResult = (command: string) => Promise.resolve({ command, rowCount: null, rows: [], fields: [] });
+
 /**
- * drizzle sends BEGIN as a round trip of its own, and every transaction's first statement is
- * set_config, a statement without parameters. Holding BEGIN back and sending both as one simple
- * query ("BEGIN; select set_config(...)") saves a round trip per transaction. Anything else after
- * a held BEGIN (parameters, a callback) is queued behind a plain BEGIN, as before; a transaction
- * that ends before any statement sends nothing at all.
+ * Transaction boundaries and context switches cost no round trip of their own. drizzle sends
+ * BEGIN, and every transaction then sets its context (database.ts), as does a platform
+ * transaction entering a tenant: these are held back and written in the same packet as the next
+ * real statement, and a final statement marked COMMIT_AFTER has its COMMIT
+ * written behind it — the client runs in node-postgres's pipeline mode, so queries go out without
+ * waiting for the previous answer, in order, each with its own Sync. A transaction of one
+ * statement is then one round trip; a transaction that ends before any statement sends nothing.
+ *
+ * If the held prefix fails, the statement behind it fails too (its result is not used). If the
+ * final statement fails, the COMMIT behind it finds an aborted transaction and only rolls back.
+ * After a final statement nothing may run in the transaction: anything but COMMIT/ROLLBACK is
+ * refused, and a ROLLBACK cannot undo what the COMMIT already made durable.
  */
-function foldBeginIntoFirstStatement(pool: pg.Pool): void {
-  const holdingBegin = new WeakMap<object, boolean>();
-  pool.on('release', (_error: unknown, client: object) => holdingBegin.delete(client));
+function pipelineTransactionBoundaries(pool: pg.Pool): void {
+  const states = new WeakMap<object, PipelineState>();
+  pool.on('release', (_error: unknown, client: object) => states.delete(client));
   pool.on('connect', (client) => {
     // Looked up on every call, not bound once: the prototype's query may be wrapped later (bench/src/sql-round-trips.ts).
     const send: QueryFunction = (...args) => (Object.getPrototypeOf(client) as { query: QueryFunction }).query.apply(client, args);
-    const folded: QueryFunction = (config, values, callback) => {
+    const stream = (client as unknown as { connection?: { stream?: { cork?: () => void; uncork?: () => void } } }).connection?.stream;
+    /** Sends several queries in one write (pipeline mode submits each synchronously). */
+    const sendTogether = <T>(sends: () => T): T => {
+      stream?.cork?.();
+      try {
+        return sends();
+      } finally {
+        stream?.uncork?.();
+      }
+    };
+    const pipelined: QueryFunction = (config, values, callback) => {
       const text = typeof config === 'string' ? config : (config as { text?: unknown } | null)?.text;
       const plain =
         typeof text === 'string' &&
@@ -84,22 +113,48 @@ function foldBeginIntoFirstStatement(pool: pg.Pool): void {
         (values === undefined || (Array.isArray(values) && values.length === 0)) &&
         (typeof config === 'string' || (!(config as { name?: unknown }).name && !(config as { values?: unknown[] }).values?.length && typeof (config as { submit?: unknown }).submit !== 'function'));
       const keyword = plain ? text.trim().toLowerCase() : '';
-      if (!holdingBegin.get(client)) {
-        if (keyword !== 'begin') return send(config, values, callback);
-        holdingBegin.set(client, true);
-        return Promise.resolve({ command: 'BEGIN', rowCount: null, rows: [], fields: [] });
+      const state = states.get(client) ?? { held: [] };
+      states.set(client, state);
+
+      if (state.committing) {
+        const committing = state.committing;
+        delete state.committing;
+        if (keyword === 'commit') return committing;
+        if (keyword === 'rollback') return committing.then(() => fakeResult('ROLLBACK'), () => fakeResult('ROLLBACK'));
+        return Promise.reject(new Error('no statement may follow a transaction\'s final statement (it was sent with its COMMIT)'));
       }
-      holdingBegin.delete(client);
-      if (keyword === 'commit' || keyword === 'rollback') return Promise.resolve({ command: keyword.toUpperCase(), rowCount: null, rows: [], fields: [] });
-      if (!plain) {
-        // Queued first: node-postgres sends a client's queries in order.
-        (send('BEGIN') as Promise<unknown>).catch(() => {});
+      if (keyword === 'begin' && state.held.length === 0) {
+        state.held.push('BEGIN');
+        return fakeResult('BEGIN');
+      }
+      if (plain && text.startsWith(CONTEXT_STATEMENT_PREFIX)) {
+        state.held.push(text);
+        return fakeResult('SELECT');
+      }
+      if ((keyword === 'commit' || keyword === 'rollback') && state.held.length > 0) {
+        const begun = state.held[0] !== 'BEGIN';
+        // Context held since the last statement is transaction-local: nothing to send for it.
+        state.held = [];
+        // Nothing was sent since BEGIN: the server never saw this transaction.
+        if (!begun) return fakeResult(keyword.toUpperCase());
         return send(config, values, callback);
       }
-      const statement = typeof config === 'string' ? { text } : { ...(config as object), text };
-      return (send({ ...statement, text: `BEGIN; ${text}` }, values) as Promise<unknown>).then((results) => (Array.isArray(results) ? results[results.length - 1] : results));
+      const prefix = state.held.length > 0 ? state.held.join('; ') : undefined;
+      state.held = [];
+      const commitAfter = typeof config === 'object' && config !== null && (config as { [COMMIT_AFTER]?: unknown })[COMMIT_AFTER] === true;
+      if (prefix === undefined && !commitAfter) return send(config, values, callback);
+      return sendTogether(() => {
+        const opening = prefix === undefined ? undefined : (send(prefix) as Promise<unknown>);
+        opening?.catch(() => {}); // reported through the statement below
+        const statement = send(config, values, callback) as Promise<unknown>;
+        if (commitAfter) {
+          state.committing = send('COMMIT') as Promise<unknown>;
+          state.committing.catch(() => {}); // reported when drizzle sends its COMMIT
+        }
+        return opening ? Promise.all([opening, statement]).then(([, result]) => result) : statement;
+      });
     };
-    (client as unknown as { query: QueryFunction }).query = folded;
+    (client as unknown as { query: QueryFunction }).query = pipelined;
   });
 }
 
@@ -111,8 +166,8 @@ async function openPostgres(config: Extract<DatabaseConfig, { driver: 'postgres'
     }
     await migratePostgres(config.ownerUrl, config.url);
   }
-  const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize ?? 10 });
-  foldBeginIntoFirstStatement(pool);
+  const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize ?? 10, pipeline: true });
+  pipelineTransactionBoundaries(pool);
   // An idle client losing its connection must not crash the process; the next query reports it.
   pool.on('error', () => {});
   const close = () => pool.end();

@@ -19,6 +19,12 @@ export interface TenantContext {
    * the database spends on it.
    */
   query<R = Record<string, unknown>>(statement: RawStatement, params?: readonly unknown[]): Promise<R[]>;
+  /**
+   * Runs the transaction's last statement with its COMMIT written right behind it (one round trip
+   * for both on PostgreSQL). Nothing may run in the transaction after it, and `work` must return
+   * without throwing: the COMMIT is already on its way, a later error cannot roll it back.
+   */
+  queryAndCommit<R = Record<string, unknown>>(statement: RawStatement, params?: readonly unknown[]): Promise<R[]>;
 }
 
 /** What a platform transaction may do beyond central tables. */
@@ -33,6 +39,8 @@ export interface PlatformContext {
    * building SQL with the query builder costs more CPU than the database spends on it.
    */
   query<R = Record<string, unknown>>(statement: RawStatement, params?: readonly unknown[]): Promise<R[]>;
+  /** As TenantContext.queryAndCommit. */
+  queryAndCommit<R = Record<string, unknown>>(statement: RawStatement, params?: readonly unknown[]): Promise<R[]>;
 }
 
 /**
@@ -60,17 +68,23 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** How every transaction's context statement starts: the PostgreSQL driver holds it back to send it with the first real one (connect.ts). */
+export const CONTEXT_STATEMENT_PREFIX = "select set_config('app.platform'";
+
+/** Marks a query config as its transaction's final statement: the PostgreSQL driver sends COMMIT right behind it (connect.ts). */
+export const COMMIT_AFTER = Symbol('commitAfter');
+
 /** What set_config may be given inline: a validated uuid or nothing (see setContext). */
 const INLINE_TENANT_ID = /^[0-9a-f-]{36}$|^$/i;
 
 async function setContext(tx: Tx, context: { platform: boolean; tenantId: string }): Promise<void> {
   // Values inline rather than as parameters: a statement without parameters goes out as a simple
-  // query, which the node-postgres driver sends in the same round trip as BEGIN (connect.ts).
+  // query, which the node-postgres driver sends with BEGIN and the first real statement (connect.ts).
   // Safe: the tenant id was parsed as a uuid (hex digits and dashes only), checked again here.
   if (!INLINE_TENANT_ID.test(context.tenantId)) throw new Error('tenant id must be a uuid');
   // Transaction-local (third argument true): pooled connections never carry a context over.
   await tx.execute(
-    sql.raw(`select set_config('app.platform', '${context.platform ? 'on' : ''}', true), set_config('app.tenant_id', '${context.tenantId}', true)`),
+    sql.raw(`${CONTEXT_STATEMENT_PREFIX}, '${context.platform ? 'on' : ''}', true), set_config('app.tenant_id', '${context.tenantId}', true)`),
   );
 }
 
@@ -95,14 +109,18 @@ export function createDatabase(options: {
 }): Database {
   const { drizzle } = options;
   let closing: Promise<void> | undefined;
-  const runRaw = async <R>(tx: Tx, statement: RawStatement, params: readonly unknown[] = []): Promise<R[]> => {
+  const runRaw = async <R>(tx: Tx, statement: RawStatement, params: readonly unknown[] = [], commitAfter = false): Promise<R[]> => {
     const client = connectionOf(tx);
     const result =
       options.driver === 'postgres'
-        ? await client.query({ name: statement.name, text: statement.text, values: params })
+        ? await client.query({ name: statement.name, text: statement.text, values: params, ...(commitAfter ? { [COMMIT_AFTER]: true } : {}) })
         : await client.query(statement.text, params);
     return result.rows as R[];
   };
+  const rawRunners = (tx: Tx) => ({
+    query: <R>(statement: RawStatement, params?: readonly unknown[]) => runRaw<R>(tx, statement, params),
+    queryAndCommit: <R>(statement: RawStatement, params?: readonly unknown[]) => runRaw<R>(tx, statement, params, true),
+  });
   const transaction = <T>(work: (tx: Tx) => Promise<T>) =>
     drizzle.transaction(async (tx) => {
       await options.beginTransaction?.(tx);
@@ -115,7 +133,7 @@ export function createDatabase(options: {
       const parsed = tenantIdSchema.parse(tenantId);
       return transaction(async (tx) => {
         await setContext(tx, { platform: false, tenantId: parsed });
-        return work(tx, { query: (statement, params) => runRaw(tx, statement, params) });
+        return work(tx, rawRunners(tx));
       });
     },
     async withPlatform(work) {
@@ -123,7 +141,7 @@ export function createDatabase(options: {
         await setContext(tx, { platform: true, tenantId: '' });
         return work(tx, {
           enterTenant: (tenantId) => setContext(tx, { platform: true, tenantId: tenantIdSchema.parse(tenantId) }),
-          query: (statement, params) => runRaw(tx, statement, params),
+          ...rawRunners(tx),
         });
       });
     },

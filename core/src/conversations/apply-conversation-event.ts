@@ -27,8 +27,9 @@ export async function applyConversationEvent(
 ): Promise<StoredReply[]> {
   const { tenantId } = options;
   const now = deps.clock.now();
-  return deps.db.withTenant(tenantId, async (tx, { query }) => {
-    const db = { tx, query };
+  return deps.db.withTenant(tenantId, async (tx, { query, queryAndCommit }) => {
+    // The turn's write is the transaction's last statement.
+    const db = { tx, query, queryAndCommit };
     const locked = await lockConversationById(db, { tenantId, conversationId: options.conversationId, firstMessageId: uuidFromKey(`${options.eventKey}:0`) });
     if (!locked || locked.applied) return [];
     const turn = await runConversationTurn(db, {

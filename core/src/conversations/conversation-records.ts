@@ -73,6 +73,8 @@ export async function ensureConversationOf(tx: Tx, tenantId: string, channelAcco
 export interface TurnDb {
   tx: Tx;
   query: TenantContext['query'];
+  /** Given when the turn's final write ends the transaction: it then goes out with its COMMIT. */
+  queryAndCommit?: TenantContext['queryAndCommit'];
 }
 
 /** What a turn needs of its conversation (read with the row lock held). */

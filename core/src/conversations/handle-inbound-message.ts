@@ -82,8 +82,9 @@ export async function handleInboundMessage(
 
   const body = withFile ? withFile.body : inspected.kind === 'unreadable' ? { text: storableText(input.text), unreadable: inspected.reason } : { text: input.text };
 
-  const handled = await deps.db.withTenant(input.tenantId, async (tx, { query }) => {
-    const db = { tx, query };
+  const handled = await deps.db.withTenant(input.tenantId, async (tx, { query, queryAndCommit }) => {
+    // The turn's write is the transaction's last statement (nothing below may fail after it).
+    const db = { tx, query, queryAndCommit };
     const receive = () =>
       lockConversationAndReceive(db, {
         tenantId: input.tenantId,
@@ -147,7 +148,8 @@ function sameTransaction(db: Database, tenantId: string, tx: Tx, query: TenantCo
     runtimeRole: db.runtimeRole,
     withTenant: async (otherTenantId, work) => {
       if (otherTenantId !== tenantId) throw new Error('a lookup asked for another tenant');
-      return work(tx, { query });
+      // The turn commits its own transaction: a lookup inside it cannot.
+      return work(tx, { query, queryAndCommit: () => Promise.reject(new Error('a lookup cannot commit the turn it runs in')) });
     },
     withPlatform: () => Promise.reject(new Error('no platform transaction inside a tenant turn')),
     ping: () => db.ping(),

@@ -179,7 +179,8 @@ export async function runConversationTurn(
   // the reply is in session only on channels that keep it readable (web chat polling).
   const inSession = capabilities.replyInSession && (options.capabilities !== undefined || !capabilities.pushOutsideSession);
   const outbound = messages.map((body, index) => ({ id: options.messageIdFor?.(index) ?? randomUUID(), body }));
-  const rows = await db.query<{ id: string; seq: string | number }>(WRITE_TURN, [
+  const write = db.queryAndCommit ?? db.query;
+  const rows = await write<{ id: string; seq: string | number }>(WRITE_TURN, [
     tenantId,
     conversation.id,
     JSON.stringify(state),

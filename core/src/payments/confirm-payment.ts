@@ -344,7 +344,7 @@ const lookupsOf = groupCommitPer((db: Database) =>
         gateway_reference: lookup.gatewayReference ?? null,
         external_reference: lookup.externalReference ?? null,
       }));
-      const rows = await db.withPlatform((_tx, platform) => platform.query<PaymentRecord & { i: number }>(FIND_PAYMENTS, [JSON.stringify(keys)]));
+      const rows = await db.withPlatform((_tx, platform) => platform.queryAndCommit<PaymentRecord & { i: number }>(FIND_PAYMENTS, [JSON.stringify(keys)]));
       const found = new Map(rows.map((row) => [row.i, paymentFromRecord(row)]));
       return lookups.map((_lookup, i) => found.get(i));
     },

@@ -50,7 +50,8 @@ const eventStoreOf = groupCommitPer((db: Database) =>
       // One row per key, in key order: two concurrent inserts then wait on each other's keys in
       // the same order and cannot deadlock.
       const unique = [...new Map(events.map((event) => [event.event_key, event])).values()].sort((a, b) => (a.event_key < b.event_key ? -1 : a.event_key > b.event_key ? 1 : 0));
-      const inserted = await db.withPlatform((_tx, platform) => platform.query<{ event_key: string }>(STORE_WEBHOOK_EVENTS, [JSON.stringify(unique)]));
+      // The transaction's only statement: it goes out with BEGIN and COMMIT in one round trip.
+      const inserted = await db.withPlatform((_tx, platform) => platform.queryAndCommit<{ event_key: string }>(STORE_WEBHOOK_EVENTS, [JSON.stringify(unique)]));
       const fresh = new Set(inserted.map((row) => row.event_key));
       // The first of several identical callbacks in one batch is the accepted one.
       return events.map((event) => (fresh.delete(event.event_key) ? 'accepted' : 'duplicate'));

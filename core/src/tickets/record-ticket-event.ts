@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type SQL } from 'drizzle-orm';
 import type { Tx } from '@relais/db';
 import { actorColumns, type TicketActor } from './ticket-actor.js';
+import { statementSql } from './ticket-statements.js';
 
 /** What can happen to a ticket. */
 export const TICKET_EVENT_KINDS = [
@@ -60,31 +60,32 @@ export async function recordTicketEvents(tx: Tx, events: TicketEventRecord[]): P
     data: { ...(event.data ?? {}), ...(event.actor.kind === 'automation' ? { causedBy: [...event.actor.chain, event.actor.automationId] } : {}) },
     created_at: event.at.toISOString(),
   }));
-  const input = sql`select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-    as e(id uuid, ticket_id uuid, kind text, actor_kind text, actor_id text, data jsonb, created_at timestamptz)`;
-  await tx.execute(sql`with ${ticketEventCtes(events[0]!.tenantId, input)} select 1`);
+  const statement = `with ticket_event_input as (
+      select * from jsonb_to_recordset($2::jsonb) as e(id uuid, ticket_id uuid, kind text, actor_kind text, actor_id text, data jsonb, created_at timestamptz)
+    ), ${ticketEventCtes('$1::uuid')} select 1`;
+  await tx.execute(statementSql(statement, [events[0]!.tenantId, JSON.stringify(rows)]));
   return rows.map((row) => row.id);
 }
 
 /**
- * The CTE items of `recordTicketEvents` for a statement that does more (ticket opening records
- * its events in the statement that inserts the ticket): `rows` is a query of (id, ticket_id,
- * kind, actor_kind, actor_id, data, created_at), which may read the statement's other CTE items.
- * An id already recorded is skipped; kinds automations react to get their outbox message.
+ * The CTE items of `recordTicketEvents`, as SQL text, for a statement that does more (ticket
+ * opening records its events in the statement that inserts its tickets): they read an earlier
+ * item `ticket_event_input` (id, ticket_id, kind, actor_kind, actor_id, data, created_at);
+ * `tenant` is the tenant id's SQL expression. An id already recorded is skipped; kinds
+ * automations react to get their outbox message.
  */
-export function ticketEventCtes(tenantId: string, rows: SQL): SQL {
-  return sql`ticket_event_input as (${rows}),
-    ticket_event_rows as (
+export function ticketEventCtes(tenant: string): string {
+  return `ticket_event_rows as (
       insert into ticket_events (tenant_id, id, ticket_id, kind, actor_kind, actor_id, data, created_at)
-      select ${tenantId}::uuid, id, ticket_id, kind, actor_kind, actor_id, data, created_at from ticket_event_input
+      select ${tenant}, id, ticket_id, kind, actor_kind, actor_id, data, created_at from ticket_event_input
       on conflict do nothing
       returning id, kind
     ),
     ticket_event_outbox as (
       insert into outbox (tenant_id, topic, dedupe_key, payload)
-      select ${tenantId}::uuid, ${TICKET_EVENT_TOPIC}::text, 'ticket-event:' || r.id, jsonb_build_object('eventId', r.id)
+      select ${tenant}, '${TICKET_EVENT_TOPIC}', 'ticket-event:' || r.id, jsonb_build_object('eventId', r.id)
       from ticket_event_rows r
-      where r.kind in (${sql.join(AUTOMATION_TRIGGER_KINDS.map((kind) => sql`${kind}`), sql`, `)})
+      where r.kind in (${AUTOMATION_TRIGGER_KINDS.map((kind) => `'${kind}'`).join(', ')})
       on conflict do nothing
     )`;
 }

@@ -1,28 +1,27 @@
-import { sql } from 'drizzle-orm';
-import { executeRows, type Tx } from '@relais/db';
+import type { RawStatement, Tx } from '@relais/db';
+import { statementRunner, type StatementRunner } from './ticket-statements.js';
 
 /** The tenant_counters row that numbers tickets (#1, #2...). */
 export const TICKET_NUMBER_COUNTER = 'ticket';
 
+const TAKE_NUMBERS: RawStatement = {
+  name: 'tickets.take_numbers',
+  text: `insert into tenant_counters (tenant_id, name, value) values ($1, '${TICKET_NUMBER_COUNTER}', $2::integer)
+    on conflict (tenant_id, name) do update set value = tenant_counters.value + $2::integer
+    returning value`,
+};
+
 /**
- * The tenant's next ticket number. Gap-free: the counter row stays locked until the caller's
- * transaction ends, which also serialises the tenant's ticket openings and assignments.
+ * The tenant's next `count` ticket numbers (returns the last one: they are last - count + 1 ...
+ * last). Gap-free: the counter row stays locked until the caller's transaction ends, which also
+ * serialises the tenant's ticket openings and assignments. 0 takes the lock and no number.
  */
-export async function nextTicketNumber(tx: Tx, tenantId: string): Promise<number> {
-  return upsertCounter(tx, tenantId, 1);
+export async function takeTicketNumbers(run: StatementRunner, tenantId: string, count: number): Promise<number> {
+  const [counter] = await run<{ value: string | number }>(TAKE_NUMBERS, [tenantId, count]);
+  return Number(counter!.value);
 }
 
 /** Takes the tenant's ticket lock (the counter row) without using a number. */
 export async function lockTicketCounter(tx: Tx, tenantId: string): Promise<void> {
-  await upsertCounter(tx, tenantId, 0);
-}
-
-async function upsertCounter(tx: Tx, tenantId: string, increment: 0 | 1): Promise<number> {
-  const [counter] = (await executeRows(
-    tx,
-    sql`insert into tenant_counters (tenant_id, name, value) values (${tenantId}, ${TICKET_NUMBER_COUNTER}, ${increment})
-        on conflict (tenant_id, name) do update set value = tenant_counters.value + ${increment}
-        returning value`,
-  )) as { value: string | number }[];
-  return Number(counter!.value);
+  await takeTicketNumbers(statementRunner(tx), tenantId, 0);
 }

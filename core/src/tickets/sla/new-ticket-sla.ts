@@ -1,8 +1,6 @@
-import { sql } from 'drizzle-orm';
-import { executeRows, TICKET_PRIORITIES, type Tx } from '@relais/db';
-import { AppError } from '../../shared/app-error.js';
+import { TICKET_PRIORITIES } from '@relais/db';
 import type { TicketPriority } from '../ticket-values.js';
-import { businessCalendarFrom } from './business-calendar.js';
+import { businessCalendarFrom, type BusinessCalendar } from './business-calendar.js';
 import { runSlaClock, type TicketSla } from './refresh-ticket-sla.js';
 import { storedSlaTargets } from './sla-policy.js';
 
@@ -14,39 +12,27 @@ export interface TicketOpeningContext {
   slaFor(priority: TicketPriority, createdAt: Date): TicketSla;
 }
 
+/** What ticket opening reads (in its one statement before the lock) to set a new ticket's SLA and defaults. */
+export interface TicketOpeningRow {
+  timezone: string;
+  weekly_hours: unknown;
+  holidays: unknown;
+  auto_assign: boolean;
+  default_priority: string | null;
+  /** The SLA policy that applies: the category's, else the tenant's default (null: none). */
+  targets: unknown;
+}
+
 /**
- * One statement: the tenant's timezone and helpdesk settings, the category (NOT_FOUND when given
- * and not the tenant's) and the SLA policy that applies (the category's, else the default). The
- * same rules as `refreshTicketSla`, for a ticket that does not exist yet: creation writes its SLA
- * columns with the row instead of updating them afterwards, under the tenant's ticket lock.
+ * The opening context of one ticket from what opening read: the same rules as
+ * `refreshTicketSla`, for a ticket that does not exist yet — creation writes its SLA columns
+ * with the row instead of updating them afterwards, under the tenant's ticket lock. `calendar`
+ * is shared by the tickets of one tenant opened together (built once, when first needed).
  */
-export async function loadTicketOpeningContext(tx: Tx, options: { tenantId: string; categoryId?: string | null }): Promise<TicketOpeningContext> {
-  const categoryId = options.categoryId ?? null;
-  const [row] = (await executeRows(
-    tx,
-    sql`select t.timezone, h.weekly_hours, h.holidays, coalesce(h.auto_assign, true) as auto_assign,
-          c.id as category_id, c.default_priority, coalesce(cp.targets, dp.targets) as targets
-        from tenants t
-        left join helpdesk_settings h on h.tenant_id = t.id
-        left join categories c on c.tenant_id = t.id and c.id = ${categoryId}::uuid
-        left join sla_policies cp on cp.tenant_id = t.id and cp.id = c.sla_policy_id
-        left join sla_policies dp on dp.tenant_id = t.id and dp.is_default
-        where t.id = ${options.tenantId}`,
-  )) as {
-    timezone: string;
-    weekly_hours: unknown;
-    holidays: unknown;
-    auto_assign: boolean;
-    category_id: string | null;
-    default_priority: TicketPriority | null;
-    targets: unknown;
-  }[];
-  if (!row) throw new AppError('NOT_FOUND', 'tenant not found');
-  if (categoryId && !row.category_id) throw new AppError('NOT_FOUND', 'category not found');
+export function ticketOpeningContext(row: TicketOpeningRow, calendar: () => BusinessCalendar): TicketOpeningContext {
   const targets = row.targets === null ? undefined : storedSlaTargets(row.targets);
-  const calendar = () => businessCalendarFrom({ timezone: row.timezone, weeklyHours: row.weekly_hours, holidays: row.holidays });
   return {
-    categoryPriority: row.default_priority && (TICKET_PRIORITIES as readonly string[]).includes(row.default_priority) ? row.default_priority : null,
+    categoryPriority: row.default_priority && (TICKET_PRIORITIES as readonly string[]).includes(row.default_priority) ? (row.default_priority as TicketPriority) : null,
     autoAssign: row.auto_assign,
     slaFor(priority, createdAt) {
       const none = { warnedAt: null, breachedAt: null };
@@ -66,4 +52,10 @@ export async function loadTicketOpeningContext(tx: Tx, options: { tenantId: stri
       };
     },
   };
+}
+
+/** A tenant's business calendar from the opening row, built on first use and kept. */
+export function openingCalendar(row: Pick<TicketOpeningRow, 'timezone' | 'weekly_hours' | 'holidays'>): () => BusinessCalendar {
+  let calendar: BusinessCalendar | undefined;
+  return () => (calendar ??= businessCalendarFrom({ timezone: row.timezone, weeklyHours: row.weekly_hours, holidays: row.holidays }));
 }
