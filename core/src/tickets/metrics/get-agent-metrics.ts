@@ -17,6 +17,7 @@ import {
   resolvedAggregates,
   resolvedIn,
   type TicketFigures,
+  withoutParallelWorkers,
 } from './ticket-figures.js';
 
 const getAgentMetricsInput = periodChecked(z.object({ ...metricsPeriodFields, agentId: z.uuid().optional() }));
@@ -39,8 +40,9 @@ export async function getAgentMetrics(deps: TicketDeps, options: z.input<typeof 
   const { tenantId, from, to, agentId } = input;
   const now = deps.clock.now();
   const ofAgent = agentId ? sql` and t.assignee_id = ${agentId}` : sql``;
-  const rows = await deps.db.withTenant(tenantId, (tx) =>
-    executeRows(
+  const rows = await deps.db.withTenant(tenantId, async (tx) => {
+    await withoutParallelWorkers(tx);
+    return executeRows(
       tx,
       sql`with opened as (
             select t.assignee_id as agent_id, ${openedAggregates(now)}
@@ -76,8 +78,8 @@ export async function getAgentMetrics(deps: TicketDeps, options: z.input<typeof 
                     or o.agent_id is not null or d.agent_id is not null or n.agent_id is not null or c.agent_id is not null)`
             }
           order by u.name, u.id`,
-    ),
-  );
+    );
+  });
   if (agentId && rows.length === 0) throw new AppError('NOT_FOUND', 'agent not found');
   return rows.map((row) => ({
     agentId: String(row.agent_id),

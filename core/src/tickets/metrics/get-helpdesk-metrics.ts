@@ -17,6 +17,7 @@ import {
   sumRows,
   resolvedAggregates,
   type TicketFigures,
+  withoutParallelWorkers,
 } from './ticket-figures.js';
 
 export const METRICS_BUCKETS = ['day', 'week', 'month'] as const;
@@ -54,6 +55,7 @@ export async function getHelpdeskMetrics(deps: TicketDeps, options: z.input<type
   return deps.db.withTenant(tenantId, async (tx) => {
     const [tenant] = await tx.select({ timezone: tenants.timezone }).from(tenants).where(eq(tenants.id, tenantId));
     if (!tenant) throw new AppError('NOT_FOUND', 'tenant not found');
+    await withoutParallelWorkers(tx);
     const zone = tenant.timezone;
     const buckets = bucketsOf(from, to, bucket, zone);
     // Each bucket is a range of instants cut by the period: the counts need no time zone

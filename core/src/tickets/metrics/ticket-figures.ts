@@ -1,5 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
+import type { Tx } from '@relais/db';
 
 /**
  * What the dashboards read, and exactly which tickets each figure counts. A period is the
@@ -28,6 +29,16 @@ import { z } from 'zod';
  * Per agent, a ticket counts for its assignee now (`assignee_id`), an answer for the agent it
  * names (`csat_responses.agent_id`: the assignee when the ticket was resolved).
  */
+/**
+ * Dashboard figures are read without parallel workers (for the rest of the caller's
+ * transaction): their scans take tens of milliseconds, less than starting workers costs on a
+ * busy host, and workers would take cores from the chat and payment traffic (bench/tickets: agent
+ * metrics p95 130 ms with two workers per scan, 48 ms without; docs/benchmarks.md).
+ */
+export async function withoutParallelWorkers(tx: Tx): Promise<void> {
+  await tx.execute(sql`set local max_parallel_workers_per_gather = 0`);
+}
+
 export interface TicketFigures {
   opened: number;
   firstResponses: number;
