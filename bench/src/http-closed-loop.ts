@@ -25,7 +25,10 @@ export interface HttpLoadResult extends LatencySummary {
  * real client's would not. Its CPU still counts in the process's and shares the machine's cores.
  */
 export async function runHttpLoad(calls: readonly HttpCall[], concurrency: number): Promise<HttpLoadResult> {
-  const worker = new Worker(new URL('./http-closed-loop-worker.ts', import.meta.url), { workerData: { calls, concurrency } });
+  // A worker thread does not inherit tsx's loader hooks: it registers them before loading its TypeScript.
+  const script = new URL('./http-closed-loop-worker.ts', import.meta.url).href;
+  const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(script)}); })`;
+  const worker = new Worker(bootstrap, { eval: true, workerData: { calls, concurrency } });
   try {
     const outcome = await new Promise<{ latenciesMs: number[]; firstStartMs: number; lastEndMs: number } | { error: string }>((resolve, reject) => {
       worker.once('message', resolve);

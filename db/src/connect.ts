@@ -96,14 +96,24 @@ function pipelineTransactionBoundaries(pool: pg.Pool): void {
     // Looked up on every call, not bound once: the prototype's query may be wrapped later (bench/src/sql-round-trips.ts).
     const send: QueryFunction = (...args) => (Object.getPrototypeOf(client) as { query: QueryFunction }).query.apply(client, args);
     const stream = (client as unknown as { connection?: { stream?: { cork?: () => void; uncork?: () => void } } }).connection?.stream;
-    /** Sends several queries in one write (pipeline mode submits each synchronously). */
-    const sendTogether = <T>(sends: () => T): T => {
-      stream?.cork?.();
-      try {
-        return sends();
-      } finally {
-        stream?.uncork?.();
+    let corked = false;
+    /**
+     * Queries go out in one write per tick: the socket is corked at the first and uncorked once
+     * the current run of code and its promise continuations is over (pipeline mode submits each
+     * query synchronously). Statements a transaction sends without awaiting each other (a payment
+     * batch's per-tenant fulfilments) then cost one system call, not one each.
+     */
+    const sendInTicksWrite = <T>(sends: () => T): T => {
+      if (!corked && stream?.cork && stream.uncork) {
+        const uncork = stream.uncork.bind(stream);
+        stream.cork();
+        corked = true;
+        process.nextTick(() => {
+          corked = false;
+          uncork();
+        });
       }
+      return sends();
     };
     const pipelined: QueryFunction = (config, values, callback) => {
       const text = typeof config === 'string' ? config : (config as { text?: unknown } | null)?.text;
@@ -137,13 +147,13 @@ function pipelineTransactionBoundaries(pool: pg.Pool): void {
         state.held = [];
         // Nothing was sent since BEGIN: the server never saw this transaction.
         if (!begun) return fakeResult(keyword.toUpperCase());
-        return send(config, values, callback);
+        return sendInTicksWrite(() => send(config, values, callback));
       }
       const prefix = state.held.length > 0 ? state.held.join('; ') : undefined;
       state.held = [];
       const commitAfter = typeof config === 'object' && config !== null && (config as { [COMMIT_AFTER]?: unknown })[COMMIT_AFTER] === true;
-      if (prefix === undefined && !commitAfter) return send(config, values, callback);
-      return sendTogether(() => {
+      return sendInTicksWrite(() => {
+        if (prefix === undefined && !commitAfter) return send(config, values, callback);
         const opening = prefix === undefined ? undefined : (send(prefix) as Promise<unknown>);
         opening?.catch(() => {}); // reported through the statement below
         const statement = send(config, values, callback) as Promise<unknown>;
