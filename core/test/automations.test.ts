@@ -37,7 +37,8 @@ describe.each(testDrivers())('automations on %s', (driver) => {
   let counter = 0;
   const clock = steppedClock();
   const secrets = createSecretBox(randomBytes(32));
-  const deps = () => ({ db, clock, secrets, webhookTimeoutMs: 500 });
+  // The receiver listens on 127.0.0.1: private networks are allowed here, refused in the tests that say so.
+  const deps = () => ({ db, clock, secrets, webhookTimeoutMs: 500, allowPrivateNetworks: true });
 
   beforeAll(async () => {
     test = await createTestDatabase(driver);
@@ -414,6 +415,31 @@ describe.each(testDrivers())('automations on %s', (driver) => {
       const everything = JSON.stringify(await read(desk.tenantId, async (tx) => [await tx.select().from(outbox), await tx.select().from(automationRuns)]));
       expect(everything).not.toContain(desk.secret);
       receiver.respondWith(200);
+    });
+
+    it('refuses URLs of this server or a private network when saved, and never calls them, unless private networks are allowed', async () => {
+      const desk = await newDesk();
+      const publicOnly = { db, clock, secrets, webhookTimeoutMs: 500 };
+      for (const url of ['http://localhost:8080/hook', 'http://127.0.0.1:6379/', 'http://169.254.169.254/latest/meta-data', 'http://10.0.0.5/hook']) {
+        const refusal = await errorOf(createAutomation(publicOnly, { tenantId: desk.tenantId, name: 'Interne', event: 'created', actions: [{ type: 'webhook', url }] }));
+        expect(refusal.code, url).toBe('VALIDATION_FAILED');
+        expect(refusal.message).toBe('actions.0.url: the address must be on the public internet (not this server or a private network)');
+      }
+      expect(await runsOf(desk.tenantId)).toEqual([]);
+
+      // Saved where it was allowed, called where it is not: refused for good, nothing sent.
+      const saved = await createAutomation(deps(), { tenantId: desk.tenantId, name: 'Interne', event: 'created', actions: [{ type: 'webhook', url: receiver.url }] });
+      await expect(errorOf(updateAutomation(publicOnly, { tenantId: desk.tenantId, automationId: saved.automation.id, actions: [{ type: 'webhook', url: 'http://192.168.1.1/' }] }))).resolves.toMatchObject({
+        code: 'VALIDATION_FAILED',
+      });
+      await desk.open();
+      await dispatchOutbox({ db, clock, consumers }, { tenantId: desk.tenantId }); // runs the automation, queues the call
+      const before = receiver.received.length;
+      const [queued] = await read(desk.tenantId, (tx) => tx.select().from(outbox).where(eq(outbox.topic, AUTOMATION_WEBHOOK_TOPIC)));
+      const payload = queued!.payload as { automationId: string; eventId: string; actionIndex: number };
+      expect(await deliverAutomationWebhook(publicOnly, { tenantId: desk.tenantId, ...payload })).toEqual({ status: 'refused', reason: 'the address is not on the public internet' });
+      expect(receiver.received.length).toBe(before);
+      expect((await runOf(desk.tenantId, saved.automation.id)).results).toEqual([{ type: 'webhook', delivery: 'refused', error: 'the address is not on the public internet', at: expect.any(String) }]);
     });
 
     it('signs with the new secret once it is rotated; the old one no longer verifies', async () => {

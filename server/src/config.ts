@@ -41,6 +41,7 @@ const envSchema = z.object({
   WHATSAPP_CONNECTIONS: z.enum(['on', 'off'], 'must be on or off').default('off'),
   DEMO_AUTO_APPROVE_MS: z.coerce.number('must be a whole number of milliseconds (0: approve by hand only)').int('must be a whole number of milliseconds (0: approve by hand only)').min(0, 'must be a whole number of milliseconds (0: approve by hand only)').max(600_000, 'at most 600000 (10 minutes)').default(5_000),
   SMTP_URL: z.string().refine((value) => /^smtps?:\/\/[^/]+/.test(value) && URL.canParse(value), 'must be an smtp://user:password@host:port or smtps://... URL').optional(),
+  WEBHOOKS_ALLOW_PRIVATE_NETWORKS: flag.default(false),
   MAIL_FROM: z.string().regex(/^[^\r\n]*@[^\r\n]*$/, 'must be an email address, optionally with a name: Relais <notifications@example.cm>').optional(),
 });
 
@@ -74,6 +75,11 @@ export interface Config {
   demo?: DemoConfig;
   /** The SMTP server notification emails go through; absent: emails are not sent. */
   mail?: MailConfig;
+  /**
+   * Whether automation webhooks may call this host and private networks. Off by default: any
+   * reseller's admin chooses those URLs, and our servers must not become their way into ours.
+   */
+  webhooksAllowPrivateNetworks: boolean;
 }
 
 export interface MailConfig {
@@ -160,6 +166,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     filesDir: vars.FILES_DIR,
     campay,
     whatsappConnections: vars.WHATSAPP_CONNECTIONS === 'on',
+    webhooksAllowPrivateNetworks: vars.WEBHOOKS_ALLOW_PRIVATE_NETWORKS,
     demo: demoMode(vars, campay),
     mail: mailConfig(vars),
   };

@@ -42,7 +42,7 @@ export async function createServices(
   let jobs: JobRunner | undefined;
   try {
     jobs = createJobRunner({
-      definitions: buildJobDefinitions({ db, gateways, clock, fileStore, secrets, routerClient, senderFor: createSenderFor({ secrets }), mailer, logger: logger.child({ component: 'jobs' }) }),
+      definitions: buildJobDefinitions({ db, gateways, clock, fileStore, secrets, routerClient, senderFor: createSenderFor({ secrets }), mailer, allowPrivateNetworks: config.webhooksAllowPrivateNetworks, logger: logger.child({ component: 'jobs' }) }),
       redisUrl: config.redisUrl,
       queuePrefix: config.queuePrefix,
       logger: logger.child({ component: 'jobs' }),

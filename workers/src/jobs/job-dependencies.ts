@@ -17,4 +17,6 @@ export interface JobDependencies {
   senderFor: SenderFor;
   /** Sends notification emails; absent when no SMTP server is configured (emails are skipped). */
   mailer?: Mailer;
+  /** Automation webhooks may call this host and private networks (WEBHOOKS_ALLOW_PRIVATE_NETWORKS). */
+  allowPrivateNetworks?: boolean;
 }

@@ -97,6 +97,7 @@ export function buildOutboxConsumers(deps: JobDependencies): Record<string, Outb
       const payload = automationWebhook.parse(delivery.payload);
       const outcome = await deliverAutomationWebhook(deps, { tenantId: delivery.tenantId, ...payload });
       if (outcome.status === 'gave_up') deps.logger.warn({ tenantId: delivery.tenantId, automationId: payload.automationId, httpStatus: outcome.httpStatus }, 'automation webhook refused: not retried');
+      if (outcome.status === 'refused') deps.logger.warn({ tenantId: delivery.tenantId, automationId: payload.automationId, reason: outcome.reason }, 'automation webhook not called: not retried');
     },
     // Helpdesk and conversations: an agent's public reply goes out on the customer's channel; a
     // resolution asks the customer for a 1-5 rating (the bot is already back: applyTicketChanges).

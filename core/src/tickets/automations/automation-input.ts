@@ -3,6 +3,7 @@ import { and, eq, inArray, isNull } from 'drizzle-orm';
 import { automations, cannedResponses, categories, teams, users, type Tx } from '@relais/db';
 import { z } from 'zod';
 import { AppError } from '../../shared/app-error.js';
+import { privateUrlHost } from '../../shared/public-network.js';
 import { automationRuleFields, type AutomationAction, type AutomationEvent, type AutomationCondition, type AutomationConditionField } from './automation-rules.js';
 
 export const createAutomationInput = z.object({
@@ -115,6 +116,20 @@ export async function assertRuleReferences(tx: Tx, tenantId: string, rule: { con
   }
   const missing = wanted.find((item) => !found.has(`${item.table}:${item.id.toLowerCase()}`));
   if (missing) throw new AppError('VALIDATION_FAILED', `${missing.path}: no ${missing.what} of this workspace has the id ${missing.id}`);
+}
+
+/**
+ * A webhook URL whose host is "localhost" or a private, loopback or link-local address is refused
+ * when saved (VALIDATION_FAILED naming the action), unless private networks are allowed; names
+ * are checked again, resolved, when the webhook is called (deliverAutomationWebhook).
+ */
+export function assertPublicWebhookUrls(actions: readonly AutomationAction[], allowPrivateNetworks = false): void {
+  if (allowPrivateNetworks) return;
+  actions.forEach((action, index) => {
+    if (action.type === 'webhook' && privateUrlHost(action.url)) {
+      throw new AppError('VALIDATION_FAILED', `actions.${index}.url: the address must be on the public internet (not this server or a private network)`);
+    }
+  });
 }
 
 /** NOT_FOUND unless the automation exists; returns its row, locked for the update. */

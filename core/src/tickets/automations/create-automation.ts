@@ -4,6 +4,7 @@ import { parseInput } from '../../shared/parse-input.js';
 import type { Clock } from '../../shared/ports/clock.js';
 import type { SecretBox } from '../../shared/secret-box.js';
 import {
+  assertPublicWebhookUrls,
   assertRuleReferences,
   createAutomationInput,
   hasWebhookAction,
@@ -18,9 +19,10 @@ import {
  * invalid rule is refused when saved, never discovered when it runs). With a webhook action it
  * gets an HMAC signing key, returned this once and stored sealed (tenant id as associated data).
  */
-export async function createAutomation(deps: { db: Database; clock: Clock; secrets: SecretBox }, options: CreateAutomationInput): Promise<SavedAutomation> {
+export async function createAutomation(deps: { db: Database; clock: Clock; secrets: SecretBox; allowPrivateNetworks?: boolean }, options: CreateAutomationInput): Promise<SavedAutomation> {
   const input = parseInput(createAutomationInput, options);
   const { tenantId } = input;
+  assertPublicWebhookUrls(input.actions, deps.allowPrivateNetworks);
   const webhookSecret = hasWebhookAction(input.actions) ? newWebhookSecret() : undefined;
   const now = deps.clock.now();
   const row = await deps.db.withTenant(tenantId, async (tx) => {

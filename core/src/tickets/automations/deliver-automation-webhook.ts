@@ -1,9 +1,12 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { and, eq } from 'drizzle-orm';
 import { automationRuns, automations, ticketEvents, tickets, type Database, type Tx } from '@relais/db';
 import { z } from 'zod';
 import { AppError } from '../../shared/app-error.js';
 import { parseInput } from '../../shared/parse-input.js';
 import type { Clock } from '../../shared/ports/clock.js';
+import { PrivateNetworkAddressError, privateUrlHost, publicNetworkLookup } from '../../shared/public-network.js';
 import type { SecretBox } from '../../shared/secret-box.js';
 import { automationActionSchema } from './automation-rules.js';
 import { signAutomationWebhook, AUTOMATION_WEBHOOK_SIGNATURE_HEADER, AUTOMATION_WEBHOOK_TIMESTAMP_HEADER } from './automation-webhook-signature.js';
@@ -21,19 +24,38 @@ export type AutomationWebhookDelivery =
   | { status: 'delivered'; httpStatus: number }
   /** The receiver refused it for good (a 4xx other than 408 / 429): recorded, not retried. */
   | { status: 'gave_up'; httpStatus: number }
+  /** The URL's host is, or resolves only to, an address outside the public internet: not called, not retried. */
+  | { status: 'refused'; reason: string }
   /** The automation, or its webhook action, is gone: nothing to call. */
   | { status: 'dropped' };
+
+/** What delivering automation webhooks needs beyond the database. */
+export interface AutomationWebhookDeps {
+  db: Database;
+  clock: Clock;
+  secrets: SecretBox;
+  webhookTimeoutMs?: number;
+  /**
+   * Let webhooks reach this host and private networks (WEBHOOKS_ALLOW_PRIVATE_NETWORKS): off by
+   * default, since any reseller's admin chooses these URLs (server-side request forgery).
+   */
+  allowPrivateNetworks?: boolean;
+}
+
+const NOT_PUBLIC_REASON = 'the address is not on the public internet';
 
 /**
  * The consumer of `automation.webhook`: POSTs {event, ticket, automation} as JSON to the
  * action's URL (as the automation says now), signed with the automation's key
  * (X-Relais-Signature: sha256=<hex HMAC-SHA256 of the raw body>, X-Relais-Timestamp: Unix
  * seconds). A 2xx is delivered; no answer within 10 s, a 5xx, 408 or 429 throws a retryable
- * DEPENDENCY_UNAVAILABLE (the outbox retries with backoff); another 4xx gives up. Each outcome is
- * written into the run's result for that action. The key is never logged nor put in an error.
+ * DEPENDENCY_UNAVAILABLE (the outbox retries with backoff); another 4xx gives up. A host that is,
+ * or resolves only to, a private, loopback or link-local address is refused (unless allowed) and
+ * never connected to. Each outcome is written into the run's result for that action. The key is
+ * never logged nor put in an error.
  */
 export async function deliverAutomationWebhook(
-  deps: { db: Database; clock: Clock; secrets: SecretBox; fetch?: typeof fetch; webhookTimeoutMs?: number },
+  deps: AutomationWebhookDeps,
   options: z.input<typeof deliverAutomationWebhookInput>,
 ): Promise<AutomationWebhookDelivery> {
   const input = parseInput(deliverAutomationWebhookInput, options);
@@ -78,26 +100,28 @@ export async function deliverAutomationWebhook(
   const signature = signAutomationWebhook(deps.secrets.open(found.automation.webhookSecretEnc!, tenantId), body);
   const timeoutMs = deps.webhookTimeoutMs ?? AUTOMATION_WEBHOOK_TIMEOUT_MS;
 
+  if (!deps.allowPrivateNetworks && privateUrlHost(found.url)) {
+    await recordDelivery(deps.db, input, { delivery: 'refused', httpStatus: undefined, error: NOT_PUBLIC_REASON, at: now.toISOString() });
+    return { status: 'refused', reason: NOT_PUBLIC_REASON };
+  }
   let httpStatus: number;
   try {
-    const response = await (deps.fetch ?? globalThis.fetch)(found.url, {
-      method: 'POST',
+    httpStatus = await postOnce(found.url, body, {
       headers: {
-        'content-type': 'application/json',
         'user-agent': 'Relais-Webhooks/1',
         'x-relais-delivery': deliveryId,
         [AUTOMATION_WEBHOOK_SIGNATURE_HEADER]: signature,
         [AUTOMATION_WEBHOOK_TIMESTAMP_HEADER]: String(timestamp),
       },
-      body,
-      // A redirect is an answer like any other non-2xx: the signed body is not sent elsewhere.
-      redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
+      timeoutMs,
+      publicOnly: !deps.allowPrivateNetworks,
     });
-    httpStatus = response.status;
-    await response.body?.cancel();
   } catch (error) {
-    const reason = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError') ? `no answer within ${timeoutMs} ms` : 'connection failed';
+    if (error instanceof PrivateNetworkAddressError) {
+      await recordDelivery(deps.db, input, { delivery: 'refused', httpStatus: undefined, error: NOT_PUBLIC_REASON, at: now.toISOString() });
+      return { status: 'refused', reason: NOT_PUBLIC_REASON };
+    }
+    const reason = error instanceof WebhookTimeoutError ? `no answer within ${timeoutMs} ms` : 'connection failed';
     await recordDelivery(deps.db, input, { delivery: 'retrying', httpStatus: undefined, error: reason, at: now.toISOString() });
     throw new AppError('DEPENDENCY_UNAVAILABLE', `webhook of automation ${input.automationId}: ${reason}`, { cause: error });
   }
@@ -111,6 +135,39 @@ export async function deliverAutomationWebhook(
   }
   await recordDelivery(deps.db, input, { delivery: 'retrying', httpStatus, error: undefined, at: now.toISOString() });
   throw new AppError('DEPENDENCY_UNAVAILABLE', `webhook of automation ${input.automationId} answered ${httpStatus}`);
+}
+
+class WebhookTimeoutError extends Error {}
+
+/**
+ * POSTs a JSON body once and resolves with the HTTP status once the answer has been read. A
+ * redirect is an answer like any other non-2xx (node:http does not follow it): the signed body is
+ * not sent elsewhere. `publicOnly`: names resolve to public addresses only (publicNetworkLookup).
+ */
+function postOnce(url: string, body: string, options: { headers: Record<string, string>; timeoutMs: number; publicOnly: boolean }): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const requestOptions = {
+      method: 'POST',
+      headers: { ...options.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      ...(options.publicOnly ? { lookup: publicNetworkLookup } : {}),
+    };
+    const onResponse = (response: IncomingMessage) => {
+      response.on('error', reject);
+      response.on('end', () => {
+        clearTimeout(timer);
+        resolve(response.statusCode ?? 0);
+      });
+      response.resume();
+    };
+    const outgoing = url.startsWith('https:') ? httpsRequest(url, requestOptions, onResponse) : httpRequest(url, requestOptions, onResponse);
+    // The whole exchange, not only idle time, is bounded.
+    const timer = setTimeout(() => outgoing.destroy(new WebhookTimeoutError()), options.timeoutMs);
+    outgoing.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    outgoing.end(body);
+  });
 }
 
 /** Writes the latest delivery outcome into the run's result for this action (the run is the automation's history). */

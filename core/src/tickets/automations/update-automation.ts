@@ -4,6 +4,7 @@ import { parseInput } from '../../shared/parse-input.js';
 import type { Clock } from '../../shared/ports/clock.js';
 import type { SecretBox } from '../../shared/secret-box.js';
 import {
+  assertPublicWebhookUrls,
   assertRuleReferences,
   hasWebhookAction,
   lockAutomation,
@@ -20,9 +21,10 @@ import { storedAutomationRuleSchema } from './automation-rules.js';
  * false` deactivates it. A webhook action added to an automation without a signing key creates
  * one, and `rotateWebhookSecret` replaces it: either way the new key is returned this once.
  */
-export async function updateAutomation(deps: { db: Database; clock: Clock; secrets: SecretBox }, options: UpdateAutomationInput): Promise<SavedAutomation> {
+export async function updateAutomation(deps: { db: Database; clock: Clock; secrets: SecretBox; allowPrivateNetworks?: boolean }, options: UpdateAutomationInput): Promise<SavedAutomation> {
   const input = parseInput(updateAutomationInput, options);
   const { tenantId, automationId } = input;
+  if (input.actions) assertPublicWebhookUrls(input.actions, deps.allowPrivateNetworks);
   let webhookSecret: string | undefined;
   const row = await deps.db.withTenant(tenantId, async (tx) => {
     const current = await lockAutomation(tx, tenantId, automationId);
