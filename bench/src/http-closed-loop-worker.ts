@@ -1,10 +1,11 @@
-// The load generator of runHttpLoad (http-closed-loop.ts), in its own thread.
+// The load generator of runHttpLoad (http-closed-loop.ts), in its own thread: a closed loop
+// (`concurrency` calls in flight) or an open one (`ratePerSecond`: call i is due at i / rate).
 import { Agent, request } from 'node:http';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { HttpCall } from './http-closed-loop.js';
 
-const { calls, concurrency } = workerData as { calls: HttpCall[]; concurrency: number };
-const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+const { calls, concurrency, ratePerSecond } = workerData as { calls: HttpCall[]; concurrency: number; ratePerSecond?: number };
+const agent = new Agent({ keepAlive: true, maxSockets: ratePerSecond === undefined ? concurrency : Infinity });
 
 function send(call: HttpCall): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
@@ -27,7 +28,8 @@ async function run(): Promise<{ latenciesMs: number[]; firstStartMs: number; las
   let firstStartMs = Number.POSITIVE_INFINITY;
   let lastEndMs = Number.NEGATIVE_INFINITY;
   let next = 0;
-  const one = async (index: number) => {
+  /** `dueMs`: in an open loop, when the call was due; its latency counts from then (a wait for the key's previous call included). */
+  const one = async (index: number, dueMs?: number) => {
     const call = calls[index]!;
     // A key's calls go in order, one at a time (a contact waits for its answer before writing again).
     while (busy.has(call.key)) await new Promise<void>((resolve) => waiting.set(call.key, [...(waiting.get(call.key) ?? []), resolve]));
@@ -39,8 +41,8 @@ async function run(): Promise<{ latenciesMs: number[]; firstStartMs: number; las
       if (response.status !== 200 || (call.expect !== undefined && !new RegExp(call.expect).test(response.text))) {
         throw new Error(`${call.url} answered ${response.status} with ${response.text.slice(0, 300)}`);
       }
-      latenciesMs[index] = endMs - startMs;
-      firstStartMs = Math.min(firstStartMs, startMs);
+      latenciesMs[index] = endMs - (dueMs ?? startMs);
+      firstStartMs = Math.min(firstStartMs, dueMs ?? startMs);
       lastEndMs = Math.max(lastEndMs, endMs);
     } finally {
       busy.delete(call.key);
@@ -49,6 +51,20 @@ async function run(): Promise<{ latenciesMs: number[]; firstStartMs: number; las
       for (const wake of queue ?? []) wake();
     }
   };
+  if (ratePerSecond !== undefined) {
+    const origin = performance.now();
+    const running: Promise<void>[] = [];
+    while (next < calls.length) {
+      const dueMs = origin + (next * 1000) / ratePerSecond;
+      if (dueMs > performance.now()) await new Promise((resolve) => setTimeout(resolve, dueMs - performance.now()));
+      while (next < calls.length && origin + (next * 1000) / ratePerSecond <= performance.now()) {
+        running.push(one(next, origin + (next * 1000) / ratePerSecond));
+        next += 1;
+      }
+    }
+    await Promise.all(running);
+    return { latenciesMs, firstStartMs, lastEndMs };
+  }
   await Promise.all(
     Array.from({ length: Math.min(concurrency, calls.length) }, async () => {
       while (next < calls.length) {

@@ -19,16 +19,19 @@ export interface HttpLoadResult extends LatencySummary {
 }
 
 /**
- * Runs `calls` as a closed loop (at most `concurrency` in flight) from a worker thread with its
+ * Runs `calls` as a closed loop (`load`: at most that many in flight) or an open one (`load`:
+ * {ratePerSecond}: call i is due i / rate seconds after the start, and its latency counts from
+ * then, a wait for its key's previous call included) from a worker thread with its
  * own event loop and kept-alive node:http sockets: the load generator's work (building requests,
  * parsing answers, its socket writes) no longer queues behind the app's on the main thread, as a
  * real client's would not. Its CPU still counts in the process's and shares the machine's cores.
  */
-export async function runHttpLoad(calls: readonly HttpCall[], concurrency: number): Promise<HttpLoadResult> {
+export async function runHttpLoad(calls: readonly HttpCall[], load: number | { ratePerSecond: number }): Promise<HttpLoadResult> {
+  const shape = typeof load === 'number' ? { concurrency: load } : { concurrency: Number.POSITIVE_INFINITY, ratePerSecond: load.ratePerSecond };
   // A worker thread does not inherit tsx's loader hooks: it registers them before loading its TypeScript.
   const script = new URL('./http-closed-loop-worker.ts', import.meta.url).href;
   const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(script)}); })`;
-  const worker = new Worker(bootstrap, { eval: true, workerData: { calls, concurrency } });
+  const worker = new Worker(bootstrap, { eval: true, workerData: { calls, ...shape } });
   try {
     const outcome = await new Promise<{ latenciesMs: number[]; firstStartMs: number; lastEndMs: number } | { error: string }>((resolve, reject) => {
       worker.once('message', resolve);

@@ -11,7 +11,10 @@
  * contact, its identity and its conversation and picks French. Measured: menu navigation
  * ("menu", "aide", "Acheter du WiFi", "menu"...), i.e. steady-state turns of known contacts.
  *
- * Target (issue 5): at least 1 000 messages/s with p99 under 50 ms.
+ * Target (issue 5): at least 1 000 messages/s with p99 under 50 ms. Throughput is the closed
+ * loop's; p99 is judged in an open loop at 1 000 messages/s offered (BENCH_OFFERED_RATE), where a
+ * message's latency counts from when it was due. The measured load and the baseline's come from
+ * a worker thread (http-closed-loop.ts), not from the app's event loop.
  */
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
@@ -28,6 +31,7 @@ import type { Services } from '../../../server/src/services.js';
 import { startBaselineServer } from '../baseline-insert.js';
 import { postgresGroup, profiled, startCpuMeter, type ProcessGroup } from '../cpu.js';
 import { positiveInteger } from '../env.js';
+import { runHttpLoad, type HttpCall } from '../http-closed-loop.js';
 import { closedLoop, summarize } from '../latency.js';
 import { machine, publish } from '../report.js';
 import { countSqlRoundTrips } from '../sql-round-trips.js';
@@ -43,12 +47,11 @@ const CPU_PROFILE = process.env.BENCH_CPU_PROFILE || undefined;
 /** What known contacts say during the measured phase: menu navigation, each a full turn. */
 const BUY_WIFI = 'Acheter du WiFi';
 const SCRIPT = ['menu', 'aide', BUY_WIFI, 'menu', 'Mon WiFi', 'menu'];
+const TARGETS = { messagesPerSecond: 1_000, p99Ms: 50 };
+const OFFERED_RATE = positiveInteger('BENCH_OFFERED_RATE', TARGETS.messagesPerSecond);
+const OFFERED_MESSAGES = positiveInteger('BENCH_OFFERED_MESSAGES', MESSAGES);
 
-/**
- * The load generator shares the app's event loop, so its own CPU counts against the app: a bare
- * node:http client with kept-alive sockets costs a fraction of fetch (undici's full Fetch
- * machinery). Used for the baseline too: both sides pay the same client.
- */
+/** Seeding's client (not measured): a bare node:http client with kept-alive sockets. */
 const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 function send(url: string, body?: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
@@ -108,45 +111,44 @@ export async function run(): Promise<void> {
     await closedLoop(contacts, CONCURRENCY, (contactId) => say(contactId, 'bonjour'));
     await closedLoop(contacts, CONCURRENCY, (contactId) => say(contactId, 'Français'));
 
-    // Each contact's messages go in order, one at a time: a contact is busy while its message is in flight.
-    const busy = new Set<string>();
-    // Latency by what was said: a lookup ("Mon WiFi") is two transactions plus the lookup's own.
-    const byText = new Map<string, number[]>();
-    let recordByText = false;
-    const plan = Array.from({ length: MESSAGES }, (_, i) => ({ contact: contacts[i % CONTACTS]!, text: SCRIPT[Math.floor(i / CONTACTS) % SCRIPT.length]! }));
-    const sendInOrder = async (item: { contact: string; text: string }) => {
-      while (busy.has(item.contact)) await new Promise((resolve) => setImmediate(resolve));
-      busy.add(item.contact);
-      try {
-        const timing = await say(item.contact, item.text);
-        if (recordByText) byText.set(item.text, [...(byText.get(item.text) ?? []), timing.latencyMs]);
-        return timing;
-      } finally {
-        busy.delete(item.contact);
-      }
-    };
-    await closedLoop(plan.slice(0, Math.min(1_000, MESSAGES)), CONCURRENCY, sendInOrder); // warm-up
+    // A contact's messages go in order, one at a time (the worker holds each contact's next
+    // message until its previous answer). Every answer must carry replies; the catalogue turn must
+    // really list the package (no stock would make it a plain menu turn).
+    let loadSequence = 0;
+    const callsFor = (count: number, offset: number): HttpCall[] =>
+      Array.from({ length: count }, (_, i) => {
+        const text = SCRIPT[Math.floor((offset + i) / CONTACTS) % SCRIPT.length]!;
+        loadSequence += 1;
+        return {
+          key: contacts[(offset + i) % CONTACTS]!,
+          url,
+          body: JSON.stringify({ contactId: contacts[(offset + i) % CONTACTS]!, text, messageId: `bench-load-${loadSequence}` }),
+          expect: text === BUY_WIFI ? '"id":"package:' : '"replies":\\[\\{',
+        };
+      });
+    const textOf = (call: HttpCall) => (JSON.parse(call.body!) as { text: string }).text;
+    await runHttpLoad(callsFor(Math.min(1_000, MESSAGES), 0), CONCURRENCY); // warm-up
+    const plan = callsFor(MESSAGES, 1_000);
+    const offeredPlan = callsFor(OFFERED_MESSAGES, 1_000 + MESSAGES);
 
     const cpuGroups: ProcessGroup[] = scratch.name ? [postgresGroup(scratch.name)] : [];
     const baseline = await startBaselineServer({ ownerUrl: scratch.ownerUrl, poolSize: POOL_SIZE });
     try {
-      const baselineSend = async (i: number) => {
-        const startMs = performance.now();
-        const response = await send(`${baseline.url}?contactId=bench-${i}&text=menu`);
-        if (response.status !== 200) throw new Error(`baseline answered ${response.status}`);
-        const endMs = performance.now();
-        return { startMs, endMs, latencyMs: endMs - startMs };
-      };
-      await closedLoop(Array.from({ length: 500 }, (_, i) => i), CONCURRENCY, baselineSend);
-      const baselineBefore = await closedLoop(Array.from({ length: BASELINE_REQUESTS }, (_, i) => i), CONCURRENCY, baselineSend);
+      const baselineCalls = (count: number) => Array.from({ length: count }, (_, i) => ({ key: `baseline-${i}`, url: `${baseline.url}?contactId=bench-${i}&text=menu` }));
+      await runHttpLoad(baselineCalls(500), CONCURRENCY);
+      const baselineBefore = await runHttpLoad(baselineCalls(BASELINE_REQUESTS), CONCURRENCY);
 
       console.log(`conversations: ${MESSAGES} messages, ${CONCURRENCY} in flight...`);
       const cpu = startCpuMeter(cpuGroups);
       const stopCounting = countSqlRoundTrips();
-      recordByText = true;
-      const measured = await profiled(CPU_PROFILE, () => closedLoop(plan, CONCURRENCY, sendInOrder));
+      const measured = await profiled(CPU_PROFILE, () => runHttpLoad(plan, CONCURRENCY));
       const roundTrips = stopCounting();
-      recordByText = false;
+      const used = cpu();
+      console.log(`conversations: ${OFFERED_MESSAGES} messages offered at ${OFFERED_RATE}/s (open loop)...`);
+      const atRate = await runHttpLoad(offeredPlan, { ratePerSecond: OFFERED_RATE });
+      // Latency by what was said, at the offered rate: a lookup ("Mon WiFi") does the most.
+      const byText = new Map<string, number[]>();
+      offeredPlan.forEach((call, i) => byText.set(textOf(call), [...(byText.get(textOf(call)) ?? []), atRate.latenciesMs[i]!]));
       const latencyByText = Object.fromEntries(
         [...byText].flatMap(([text, latencies]) => {
           const summary = summarize(latencies);
@@ -157,17 +159,23 @@ export async function run(): Promise<void> {
           ];
         }),
       );
-      const used = cpu();
 
-      const baselineAfter = await closedLoop(Array.from({ length: BASELINE_REQUESTS }, (_, i) => i), CONCURRENCY, baselineSend);
+      const baselineAfter = await runHttpLoad(baselineCalls(BASELINE_REQUESTS), CONCURRENCY);
       const baselinePerSecond = (baselineBefore.perSecond + baselineAfter.perSecond) / 2;
       const ratio = measured.perSecond / baselinePerSecond;
       publish('conversations', {
         figures: {
+          // Closed loop (CONCURRENCY in flight): the most this machine answers, and the latency of the queue it builds.
           messages_per_s: measured.perSecond,
-          p50_ms: measured.p50Ms,
-          p99_ms: measured.p99Ms,
-          max_ms: measured.maxMs,
+          closed_loop_p50_ms: measured.p50Ms,
+          closed_loop_p99_ms: measured.p99Ms,
+          closed_loop_max_ms: measured.maxMs,
+          // Open loop: messages due at the offered rate, latency from when each was due.
+          offered_per_s: OFFERED_RATE,
+          achieved_per_s_at_offered_rate: atRate.perSecond,
+          p50_ms_at_offered_rate: atRate.p50Ms,
+          p99_ms_at_offered_rate: atRate.p99Ms,
+          max_ms_at_offered_rate: atRate.maxMs,
           baseline_inserts_per_s: baselinePerSecond,
           baseline_p99_ms: (baselineBefore.p99Ms + baselineAfter.p99Ms) / 2,
           ratio,
@@ -178,10 +186,14 @@ export async function run(): Promise<void> {
           ...latencyByText,
         },
         targets: {
-          messages_per_s: { target: 1_000, met: measured.perSecond >= 1_000 },
-          p99_ms: { target: 50, met: measured.p99Ms < 50 },
+          messages_per_s: { target: TARGETS.messagesPerSecond, met: measured.perSecond >= TARGETS.messagesPerSecond },
+          // At the target rate, and only if that rate was really served.
+          p99_ms_at_offered_rate: {
+            target: TARGETS.p99Ms,
+            met: atRate.p99Ms < TARGETS.p99Ms && OFFERED_RATE >= TARGETS.messagesPerSecond && atRate.perSecond >= 0.95 * OFFERED_RATE,
+          },
         },
-        machine: machine({ database: scratch.server, concurrency: CONCURRENCY, contacts: CONTACTS, poolSize: POOL_SIZE, messages: MESSAGES }),
+        machine: machine({ database: scratch.server, concurrency: CONCURRENCY, contacts: CONTACTS, poolSize: POOL_SIZE, messages: MESSAGES, offeredMessages: OFFERED_MESSAGES, offeredRate: OFFERED_RATE }),
       });
     } finally {
       await baseline.close();
