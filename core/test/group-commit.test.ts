@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createGroupCommit } from '../src/payments/group-commit.js';
+import { createGroupCommit } from '../src/shared/group-commit.js';
 
 /** A flush that records its batches and can be held open until released. */
 function recordingFlush(fail: (item: number) => boolean = () => false) {

@@ -8,7 +8,7 @@ import { writeToOutbox } from '../shared/outbox.js';
 import type { Clock } from '../shared/ports/clock.js';
 import type { GatewayTransaction } from '../shared/ports/payment-gateway.js';
 import type { GatewayDirectory } from './gateway-directory.js';
-import { createGroupCommit, groupCommitPer } from './group-commit.js';
+import { createGroupCommit, groupCommitPer } from '../shared/group-commit.js';
 import { MAX_PAYMENT_ATTEMPTS_PER_TICKET } from './start-ticket-payment.js';
 
 export type ConfirmOutcome =

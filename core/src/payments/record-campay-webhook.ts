@@ -4,7 +4,7 @@ import { AppError } from '../shared/app-error.js';
 import type { JobQueue } from '../shared/ports/job-queue.js';
 import { verifyCampayWebhookSignature } from './campay/campay-webhook-signature.js';
 import type { GatewayDirectory } from './gateway-directory.js';
-import { createGroupCommit, groupCommitPer } from './group-commit.js';
+import { createGroupCommit, groupCommitPer } from '../shared/group-commit.js';
 import { PAYMENT_JOBS } from './payment-jobs.js';
 
 /** CamPay's callback parameters (query string or body); extra fields are kept, never required. */

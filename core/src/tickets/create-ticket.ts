@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Database } from '@relais/db';
-import { createGroupCommit, type GroupCommit } from '../payments/group-commit.js';
+import { createGroupCommit, type GroupCommit } from '../shared/group-commit.js';
 import { parseInput } from '../shared/parse-input.js';
 import { openTickets, type OpenedTicket, type OpenTicketOptions } from './open-ticket.js';
 import type { TicketDeps } from './ticket-deps.js';
