@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { getTableConfig } from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendOnlyTableNames, centralTables, executeRows, tenants, tenantTables, type Database, type Tx } from '@relais/db';
+import { appendOnlyTableNames, centralTables, executeRows, tenantTables, type Database, type Tx } from '@relais/db';
 import { createTestDatabase, testDrivers, type TestDatabase } from '../../tests/support/test-database.js';
-import { insertRowInEveryCentralTable, insertRowInEveryTenantTable } from '../../tests/support/tenant-rows.js';
+import { insertBareTenants, insertRowInEveryCentralTable, insertRowInEveryTenantTable } from '../../tests/support/tenant-rows.js';
 
 const count = async (db: Database, tenantId: string | null, table: string) => {
   const query = async (tx: Tx) => Number((await executeRows(tx, sql.raw(`select count(*)::int as n from "${table}"`)))[0]!.n);
@@ -39,11 +39,7 @@ describe.each(testDrivers())('tenant isolation on %s', (driver) => {
   beforeAll(async () => {
     test = await createTestDatabase(driver);
     db = test.db;
-    await db.withPlatform(async (tx) => {
-      for (const [id, slug] of [[tenantA, `a-${tenantA.slice(0, 8)}`], [tenantB, `b-${tenantB.slice(0, 8)}`]] as const) {
-        await tx.insert(tenants).values({ id, slug, name: slug, email: `${slug}@example.test`, billingMode: 'commission' });
-      }
-    });
+    await insertBareTenants(db, [tenantA, tenantB]);
     rowsOfA = await db.withTenant(tenantA, (tx) => insertRowInEveryTenantTable(tx, tenantA));
     await db.withTenant(tenantB, (tx) => insertRowInEveryTenantTable(tx, tenantB));
     centralRows = await db.withPlatform((tx) => insertRowInEveryCentralTable(tx, tenantA));

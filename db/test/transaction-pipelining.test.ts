@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executeRows, tenants, type Database } from '@relais/db';
 import { createTestDatabase, testDrivers, type TestDatabase } from '../../tests/support/test-database.js';
+import { insertBareTenants } from '../../tests/support/tenant-rows.js';
 
 // Transaction boundaries are pipelined on PostgreSQL (connect.ts): BEGIN and the context ride with
 // the first statement, COMMIT with a final statement. These tests pin the transaction semantics
@@ -19,11 +20,7 @@ describe.each(testDrivers())('transaction boundaries on %s', (driver) => {
   beforeAll(async () => {
     test = await createTestDatabase(driver);
     db = test.db;
-    await db.withPlatform(async (tx) => {
-      for (const [id, slug] of [[tenantA, `a-${tenantA.slice(0, 8)}`], [tenantB, `b-${tenantB.slice(0, 8)}`]] as const) {
-        await tx.insert(tenants).values({ id, slug, name: slug, email: `${slug}@example.test`, billingMode: 'commission' });
-      }
-    });
+    await insertBareTenants(db, [tenantA, tenantB]);
   });
   afterAll(async () => test?.drop());
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { getTableColumns } from 'drizzle-orm';
 import { getTableConfig, type PgColumn, type PgTable } from 'drizzle-orm/pg-core';
-import { centralTables, tenantTables, type Tx } from '@relais/db';
+import { centralTables, tenants, tenantTables, type Database, type Tx } from '@relais/db';
 
 interface Reference {
   columns: string[];
@@ -113,4 +113,14 @@ async function insertRowInEveryTable(tx: Tx, tables: readonly PgTable[], tenantI
     inserted.set(config.name, created as Record<string, unknown>);
   }
   return inserted;
+}
+
+/** Bare tenant rows (commission mode, no plan, no users) for tests of the database layer, slugged from their ids. */
+export async function insertBareTenants(db: Database, ids: readonly string[]): Promise<void> {
+  await db.withPlatform(async (tx) => {
+    for (const [index, id] of ids.entries()) {
+      const slug = `${String.fromCharCode(97 + index)}-${id.slice(0, 8)}`;
+      await tx.insert(tenants).values({ id, slug, name: slug, email: `${slug}@example.test`, billingMode: 'commission' });
+    }
+  });
 }
