@@ -74,3 +74,14 @@ export async function createScratchDatabase(options: { poolSize: number }): Prom
     },
   };
 }
+
+/** Runs statements in order on a connection of its own as the owner (settings, ANALYZE, index changes). */
+export async function ownerStatements(ownerUrl: string, statements: readonly string[]): Promise<void> {
+  const client = new pg.Client({ connectionString: ownerUrl });
+  await client.connect();
+  try {
+    for (const statement of statements) await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}

@@ -99,6 +99,29 @@ function connectionOf(tx: Tx): QueryableClient {
   return client as QueryableClient;
 }
 
+/** The driver of each connection a transaction has run on (savepoints share their transaction's connection). */
+const driverOfConnection = new WeakMap<QueryableClient, DriverName>();
+
+async function runOnConnection<R>(client: QueryableClient, driver: DriverName, statement: RawStatement, params: readonly unknown[], commitAfter: boolean): Promise<R[]> {
+  const result =
+    driver === 'postgres'
+      ? await client.query({ name: statement.name, text: statement.text, values: params, ...(commitAfter ? { [COMMIT_AFTER]: true } : {}) })
+      : await client.query(statement.text, params);
+  return result.rows as R[];
+}
+
+/**
+ * Runs a hand-written statement in `tx` (a transaction of withTenant or withPlatform: same
+ * connection, role, context and RLS) and returns its rows; named statements are prepared once
+ * per connection on PostgreSQL. The same as the context's `query`, for code that holds only `tx`.
+ */
+export function executeStatement<R = Record<string, unknown>>(tx: Tx, statement: RawStatement, params: readonly unknown[] = []): Promise<R[]> {
+  const client = connectionOf(tx);
+  const driver = driverOfConnection.get(client);
+  if (!driver) return Promise.reject(new Error('executeStatement needs a transaction opened by withTenant or withPlatform'));
+  return runOnConnection<R>(client, driver, statement, params, false);
+}
+
 export function createDatabase(options: {
   driver: DriverName;
   runtimeRole: string;
@@ -109,20 +132,15 @@ export function createDatabase(options: {
 }): Database {
   const { drizzle } = options;
   let closing: Promise<void> | undefined;
-  const runRaw = async <R>(tx: Tx, statement: RawStatement, params: readonly unknown[] = [], commitAfter = false): Promise<R[]> => {
-    const client = connectionOf(tx);
-    const result =
-      options.driver === 'postgres'
-        ? await client.query({ name: statement.name, text: statement.text, values: params, ...(commitAfter ? { [COMMIT_AFTER]: true } : {}) })
-        : await client.query(statement.text, params);
-    return result.rows as R[];
-  };
+  const runRaw = <R>(tx: Tx, statement: RawStatement, params: readonly unknown[] = [], commitAfter = false): Promise<R[]> =>
+    runOnConnection<R>(connectionOf(tx), options.driver, statement, params, commitAfter);
   const rawRunners = (tx: Tx) => ({
     query: <R>(statement: RawStatement, params?: readonly unknown[]) => runRaw<R>(tx, statement, params),
     queryAndCommit: <R>(statement: RawStatement, params?: readonly unknown[]) => runRaw<R>(tx, statement, params, true),
   });
   const transaction = <T>(work: (tx: Tx) => Promise<T>) =>
     drizzle.transaction(async (tx) => {
+      driverOfConnection.set(connectionOf(tx), options.driver);
       await options.beginTransaction?.(tx);
       return work(tx);
     });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { executeRows, tenants, type Database } from '@relais/db';
+import { executeRows, executeStatement, tenants, type Database } from '@relais/db';
 import { createTestDatabase, testDrivers, type TestDatabase } from '../../tests/support/test-database.js';
 import { insertBareTenants } from '../../tests/support/tenant-rows.js';
 
@@ -77,6 +77,16 @@ describe.each(testDrivers())('transaction boundaries on %s', (driver) => {
       db.withTenant(tenantB, async (tx) => (await executeRows(tx, sql`select current_setting('app.tenant_id') as id`)).map((row) => row.id)),
     ]);
     expect(seen).toEqual([[tenantB], [tenantB], [tenantB]]);
+  });
+
+  it('executeStatement runs a hand-written statement in the transaction it is given, under its context', async () => {
+    const seen = await db.withTenant(tenantB, async (tx) => {
+      await executeStatement(tx, insertCounter, [tenantB, 'through-tx', 3]);
+      return (await executeStatement<{ id: string }>(tx, { name: 'test.tenant_ids', text: 'select id from tenants' })).map((row) => row.id);
+    });
+    expect(seen).toEqual([tenantB]);
+    expect(await counterOf(tenantB, 'through-tx')).toEqual([3]);
+    await expect(db.withTenant(tenantA, (tx) => executeStatement(tx, insertCounter, [tenantB, 'refused-through-tx', 1]))).rejects.toThrow(/row-level security/);
   });
 
   it.runIf(driver === 'postgres')('refuses any statement after the final one (its COMMIT is already sent)', async () => {

@@ -50,7 +50,7 @@ import { postgresGroup, profiled, startCpuMeter, type ProcessGroup } from '../cp
 import { runHttpLoad } from '../http-closed-loop.js';
 import { closedLoop, openLoop, summarize } from '../latency.js';
 import { machine, publish } from '../report.js';
-import { createScratchDatabase } from '../scratch-database.js';
+import { createScratchDatabase, ownerStatements } from '../scratch-database.js';
 import { countSqlRoundTrips } from '../sql-round-trips.js';
 import { positiveInteger } from '../env.js';
 import { insertContactsWithTickets, shuffle } from '../seed-tickets.js';
@@ -252,16 +252,6 @@ async function deleteRedisKeys(redisUrl: string, prefix: string): Promise<void> 
   }
 }
 
-async function ownerStatement(ownerUrl: string, statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ownerUrl });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
-}
-
 async function postgresSettings(ownerUrl: string): Promise<Record<string, string>> {
   const client = new pg.Client({ connectionString: ownerUrl });
   await client.connect();
@@ -326,7 +316,7 @@ export async function run(): Promise<void> {
     console.log(`payments: seeding ${WARMUP + PAYMENTS + OFFERED_PAYMENTS} pending payments (${TENANTS} tenants) on ${scratch.server}, jobs: ${jobs.driver}...`);
     const seeded = await seedPendingPayments(db, gateways, WARMUP + PAYMENTS + OFFERED_PAYMENTS);
     // Statistics, as autovacuum keeps them on tables that have been in use for a while.
-    if (scratch.ownerUrl) await ownerStatement(scratch.ownerUrl, 'analyze');
+    if (scratch.ownerUrl) await ownerStatements(scratch.ownerUrl, ['analyze']);
     const warmupReferences = seeded.references.slice(0, WARMUP);
     const measuredReferences = seeded.references.slice(WARMUP, WARMUP + PAYMENTS);
     const offeredReferences = seeded.references.slice(WARMUP + PAYMENTS);

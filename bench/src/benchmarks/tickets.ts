@@ -19,14 +19,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
-import pg from 'pg';
 import { createSlaPolicy, createTenant, createTicket, getAgentMetrics, getHelpdeskMetrics, listTicketQueue, systemClock } from '@relais/core';
 import { executeRows, tickets } from '@relais/db';
 import { postgresGroup, profiled, startCpuMeter, type ProcessGroup } from '../cpu.js';
 import { positiveInteger } from '../env.js';
 import { closedLoop, percentile } from '../latency.js';
 import { machine, publish } from '../report.js';
-import { createScratchDatabase } from '../scratch-database.js';
+import { createScratchDatabase, ownerStatements } from '../scratch-database.js';
 import { countSqlRoundTrips } from '../sql-round-trips.js';
 import { seedHelpdesk } from '../tickets-seed.js';
 import { explainReads, statementLabel, traceSqlStatements, type TracedStatement } from '../tickets-sql-trace.js';
@@ -81,16 +80,6 @@ async function timeSequentially(runs: number, work: () => Promise<unknown>): Pro
   }
   latencies.sort((a, b) => a - b);
   return { p50Ms: percentile(latencies, 0.5), p95Ms: percentile(latencies, 0.95), p99Ms: percentile(latencies, 0.99) };
-}
-
-async function ownerStatements(ownerUrl: string, statements: string[]): Promise<void> {
-  const client = new pg.Client({ connectionString: ownerUrl });
-  await client.connect();
-  try {
-    for (const statement of statements) await client.query(statement);
-  } finally {
-    await client.end();
-  }
 }
 
 /** What one creation does, from a trace of creations run one at a time. */

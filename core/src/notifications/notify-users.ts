@@ -1,6 +1,5 @@
-import { executeRows, type Tx } from '@relais/db';
+import { executeStatement, type RawStatement, type Tx } from '@relais/db';
 import type { BilingualText } from '../shared/bilingual-text.js';
-import { statementSql } from '../tickets/ticket-statements.js';
 
 /** Kinds a user can be notified of (and set preferences for). */
 export const NOTIFICATION_KINDS = ['ticket.assigned', 'ticket.sla_warning', 'ticket.sla_breached', 'ticket.customer_replied', 'ticket.mentioned', 'automation.notify'] as const;
@@ -23,6 +22,13 @@ export interface NotificationContent {
  * the row and sends it in the user's language). Disabled users and duplicates are skipped.
  * Returns the notification ids created.
  */
+const NOTIFY_USERS: RawStatement = {
+  name: 'notifications.notify_users',
+  text: `with notification_input as (
+      select * from jsonb_to_recordset($2::jsonb) as n(user_id uuid, payload jsonb, created_at timestamptz)
+    ), ${notificationCtes('$1::uuid', '$3::text')} select id from notification_rows`,
+};
+
 export async function notifyUsers(
   tx: Tx,
   options: { tenantId: string; userIds: string[]; kind: NotificationKind; content: NotificationContent; at: Date },
@@ -31,15 +37,7 @@ export async function notifyUsers(
   if (ids.length === 0) return [];
   const at = options.at.toISOString();
   const input = ids.map((userId) => ({ user_id: userId, payload: options.content, created_at: at }));
-  const rows = (await executeRows(
-    tx,
-    statementSql(
-      `with notification_input as (
-        select * from jsonb_to_recordset($2::jsonb) as n(user_id uuid, payload jsonb, created_at timestamptz)
-      ), ${notificationCtes('$1::uuid', '$3::text')} select id from notification_rows`,
-      [options.tenantId, JSON.stringify(input), options.kind],
-    ),
-  )) as { id: string }[];
+  const rows = await executeStatement<{ id: string }>(tx, NOTIFY_USERS, [options.tenantId, JSON.stringify(input), options.kind]);
   return rows.map((row) => row.id);
 }
 

@@ -4,7 +4,6 @@ import { createGroupCommit, type GroupCommit } from '../shared/group-commit.js';
 import { parseInput } from '../shared/parse-input.js';
 import { openTickets, type OpenedTicket, type OpenTicketOptions } from './open-ticket.js';
 import type { TicketDeps } from './ticket-deps.js';
-import { statementRunner } from './ticket-statements.js';
 import { tagSchema, ticketPrioritySchema } from './ticket-values.js';
 
 const createTicketInput = z.object({
@@ -57,8 +56,8 @@ function openingBatches(db: Database, tenantId: string): GroupCommit<OpenTicketO
       flush: async (openings) => {
         let written = false;
         try {
-          return await db.withTenant<(OpenedTicket | Error)[]>(tenantId, async (tx, context) => {
-            const results = await openTickets(tx, statementRunner(tx, context), openings);
+          return await db.withTenant<(OpenedTicket | Error)[]>(tenantId, async (tx) => {
+            const results = await openTickets(tx, openings);
             written = true;
             return results;
           });

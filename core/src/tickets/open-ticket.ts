@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { RawStatement, TenantContext, Tx } from '@relais/db';
+import { executeStatement, type RawStatement, type Tx } from '@relais/db';
 import { assertCanOpenTicket } from '../billing/plan-limits/assert-can-open-ticket.js';
 import { notificationCtes } from '../notifications/notify-users.js';
 import { AppError } from '../shared/app-error.js';
@@ -9,7 +9,6 @@ import { actorRow, ticketEventCtes } from './record-ticket-event.js';
 import { openingCalendar, ticketOpeningContext, type TicketOpeningRow } from './sla/new-ticket-sla.js';
 import type { TicketSla } from './sla/refresh-ticket-sla.js';
 import { takeTicketNumbers } from './ticket-counter.js';
-import { statementRunner, type StatementRunner } from './ticket-statements.js';
 import type { TicketActor } from './ticket-actor.js';
 import type { TicketPriority } from './ticket-values.js';
 
@@ -44,11 +43,10 @@ export interface OpenedTicket {
  * priority and SLA policy, a gap-free number, the description as its first message, SLA due
  * times, an assignee (given, or auto-assigned round-robin when the tenant has it on), the
  * `created` / `assigned` events and the assignee's notification. Used by `createTicket` and by
- * the conversation engine. `context`, when the caller has one, runs the statements as named
- * (prepared) ones.
+ * the conversation engine.
  */
-export async function openTicket(tx: Tx, options: OpenTicketOptions, context?: Pick<TenantContext, 'query'>): Promise<OpenedTicket> {
-  const [opened] = await openTickets(tx, statementRunner(tx, context), [options]);
+export async function openTicket(tx: Tx, options: OpenTicketOptions): Promise<OpenedTicket> {
+  const [opened] = await openTickets(tx, [options]);
   if (opened instanceof Error) throw opened;
   return opened!;
 }
@@ -80,9 +78,9 @@ export class OneAtATime extends Error {
  * A plan with a monthly ticket quota (small plans) counts under its own lock, ticket by ticket:
  * several such openings at once throw `OneAtATime`.
  */
-export async function openTickets(tx: Tx, run: StatementRunner, openings: readonly OpenTicketOptions[]): Promise<(OpenedTicket | AppError)[]> {
+export async function openTickets(tx: Tx, openings: readonly OpenTicketOptions[]): Promise<(OpenedTicket | AppError)[]> {
   const tenantId = openings[0]!.tenantId;
-  const rows = await run<OpeningReadRow>(OPENING_READS, [tenantId, JSON.stringify(openings.map((options, i) => readInput(options, i)))]);
+  const rows = await executeStatement<OpeningReadRow>(tx, OPENING_READS, [tenantId, JSON.stringify(openings.map((options, i) => readInput(options, i)))]);
   if (rows.length !== openings.length) throw new AppError('NOT_FOUND', 'tenant not found');
   const calendar = openingCalendar(rows[0]!);
   const results: (OpenedTicket | AppError)[] = new Array(openings.length);
@@ -123,11 +121,11 @@ export async function openTickets(tx: Tx, run: StatementRunner, openings: readon
   if (accepted.length === 0) return results;
 
   // From here to commit, the tenant's other openings wait.
-  const last = await takeTicketNumbers(run, tenantId, accepted.length);
+  const last = await takeTicketNumbers(tx, tenantId, accepted.length);
   let roundRobin: RoundRobin | undefined;
   if (accepted.some((opening) => opening.autoAssign)) {
     const teams = accepted.filter((opening) => opening.autoAssign && opening.options.teamId).map((opening) => opening.options.teamId!);
-    roundRobin = await loadRoundRobin(run, tenantId, teams);
+    roundRobin = await loadRoundRobin(tx, tenantId, teams);
   }
   const tickets: unknown[] = [];
   const messages: unknown[] = [];
@@ -181,7 +179,7 @@ export async function openTickets(tx: Tx, run: StatementRunner, openings: readon
     }
     results[index] = { ticketId, ticketNumber: number, assigneeId };
   }
-  await run(OPENING_WRITES, [
+  await executeStatement(tx, OPENING_WRITES, [
     tenantId,
     JSON.stringify(tickets),
     JSON.stringify(messages),

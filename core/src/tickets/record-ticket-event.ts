@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Tx } from '@relais/db';
+import { executeStatement, type RawStatement, type Tx } from '@relais/db';
 import { actorColumns, type TicketActor } from './ticket-actor.js';
-import { statementSql } from './ticket-statements.js';
 
 /** What can happen to a ticket. */
 export const TICKET_EVENT_KINDS = [
@@ -49,6 +48,13 @@ export async function recordTicketEvent(tx: Tx, event: TicketEventRecord): Promi
   return (await recordTicketEvents(tx, [event]))[0]!;
 }
 
+const RECORD_TICKET_EVENTS: RawStatement = {
+  name: 'tickets.record_events',
+  text: `with ticket_event_input as (
+      select * from jsonb_to_recordset($2::jsonb) as e(id uuid, ticket_id uuid, kind text, actor_kind text, actor_id text, data jsonb, created_at timestamptz)
+    ), ${ticketEventCtes('$1::uuid')} select 1`,
+};
+
 /** Several events of one tenant in one statement. */
 export async function recordTicketEvents(tx: Tx, events: TicketEventRecord[]): Promise<string[]> {
   if (events.length === 0) return [];
@@ -60,10 +66,7 @@ export async function recordTicketEvents(tx: Tx, events: TicketEventRecord[]): P
     data: { ...(event.data ?? {}), ...(event.actor.kind === 'automation' ? { causedBy: [...event.actor.chain, event.actor.automationId] } : {}) },
     created_at: event.at.toISOString(),
   }));
-  const statement = `with ticket_event_input as (
-      select * from jsonb_to_recordset($2::jsonb) as e(id uuid, ticket_id uuid, kind text, actor_kind text, actor_id text, data jsonb, created_at timestamptz)
-    ), ${ticketEventCtes('$1::uuid')} select 1`;
-  await tx.execute(statementSql(statement, [events[0]!.tenantId, JSON.stringify(rows)]));
+  await executeStatement(tx, RECORD_TICKET_EVENTS, [events[0]!.tenantId, JSON.stringify(rows)]);
   return rows.map((row) => row.id);
 }
 

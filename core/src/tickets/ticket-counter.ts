@@ -1,5 +1,4 @@
-import type { RawStatement, Tx } from '@relais/db';
-import { statementRunner, type StatementRunner } from './ticket-statements.js';
+import { executeStatement, type RawStatement, type Tx } from '@relais/db';
 
 /** The tenant_counters row that numbers tickets (#1, #2...). */
 export const TICKET_NUMBER_COUNTER = 'ticket';
@@ -16,12 +15,12 @@ const TAKE_NUMBERS: RawStatement = {
  * last). Gap-free: the counter row stays locked until the caller's transaction ends, which also
  * serialises the tenant's ticket openings and assignments. 0 takes the lock and no number.
  */
-export async function takeTicketNumbers(run: StatementRunner, tenantId: string, count: number): Promise<number> {
-  const [counter] = await run<{ value: string | number }>(TAKE_NUMBERS, [tenantId, count]);
+export async function takeTicketNumbers(tx: Tx, tenantId: string, count: number): Promise<number> {
+  const [counter] = await executeStatement<{ value: string | number }>(tx, TAKE_NUMBERS, [tenantId, count]);
   return Number(counter!.value);
 }
 
 /** Takes the tenant's ticket lock (the counter row) without using a number. */
 export async function lockTicketCounter(tx: Tx, tenantId: string): Promise<void> {
-  await takeTicketNumbers(statementRunner(tx), tenantId, 0);
+  await takeTicketNumbers(tx, tenantId, 0);
 }

@@ -1,6 +1,5 @@
-import type { RawStatement, Tx } from '@relais/db';
+import { executeStatement, type RawStatement, type Tx } from '@relais/db';
 import { lockTicketCounter } from '../ticket-counter.js';
-import { statementRunner, type StatementRunner } from '../ticket-statements.js';
 
 /**
  * Picks the agent who gets a ticket, round-robin by load, and marks them (see `RoundRobin`).
@@ -13,10 +12,9 @@ import { statementRunner, type StatementRunner } from '../ticket-statements.js';
  */
 export async function pickAssignee(tx: Tx, options: { tenantId: string; teamId?: string | null; now: Date }): Promise<string | undefined> {
   await lockTicketCounter(tx, options.tenantId);
-  const run = statementRunner(tx);
-  const roundRobin = await loadRoundRobin(run, options.tenantId, options.teamId ? [options.teamId] : []);
+  const roundRobin = await loadRoundRobin(tx, options.tenantId, options.teamId ? [options.teamId] : []);
   const winner = roundRobin.pick(options.teamId ?? null, options.now);
-  if (winner) await roundRobin.save(run, options.tenantId);
+  if (winner) await roundRobin.save(tx, options.tenantId);
   return winner ?? undefined;
 }
 
@@ -59,14 +57,14 @@ export interface RoundRobin {
   /** A ticket given by hand to `userId`: their load counts it for the next picks. */
   given(userId: string): void;
   /** Writes the picked agents' `last_assigned_at` (the load column follows the tickets by trigger). */
-  save(run: StatementRunner, tenantId: string): Promise<void>;
+  save(tx: Tx, tenantId: string): Promise<void>;
   /** What `save` would write, for a statement that does more: (id, at) rows. */
   picked(): { id: string; at: string }[];
 }
 
 /** Reads the tenant's candidates (the caller holds the ticket lock); `teamIds`: the teams the tickets to assign belong to. */
-export async function loadRoundRobin(run: StatementRunner, tenantId: string, teamIds: string[]): Promise<RoundRobin> {
-  const rows = await run<{ id: string; open_tickets: number; max_open_tickets: number; last_assigned_us: string | null; teams: string[] }>(CANDIDATES, [
+export async function loadRoundRobin(tx: Tx, tenantId: string, teamIds: string[]): Promise<RoundRobin> {
+  const rows = await executeStatement<{ id: string; open_tickets: number; max_open_tickets: number; last_assigned_us: string | null; teams: string[] }>(tx, CANDIDATES, [
     tenantId,
     JSON.stringify([...new Set(teamIds)]),
   ]);
@@ -97,8 +95,8 @@ export async function loadRoundRobin(run: StatementRunner, tenantId: string, tea
       if (candidate) candidate.open += 1;
     },
     picked: pickedRows,
-    async save(saveRun, saveTenantId) {
-      if (picked.size > 0) await saveRun(SAVE_PICKS, [saveTenantId, JSON.stringify(pickedRows())]);
+    async save(saveTx, saveTenantId) {
+      if (picked.size > 0) await executeStatement(saveTx, SAVE_PICKS, [saveTenantId, JSON.stringify(pickedRows())]);
     },
   };
 }
