@@ -132,6 +132,64 @@ describe.each(testDrivers())('inbound pipeline on %s', (driver) => {
     expect(rows[1]!.status).toBe('sent');
   });
 
+  it('answers a burst of many senders together: each message once, a conversation\'s messages in order, fewer transactions than messages', async () => {
+    const web = { account: webAccount, capabilities: BUTTON_CHANNEL };
+    const known = Array.from({ length: 10 }, (_, i) => `burst-${i}`);
+    const started = new Map<string, string>();
+    for (const sender of known) {
+      started.set(sender, (await inbound(sender, 'bonjour', web)).conversationId);
+      await inbound(sender, 'Français', web);
+    }
+    // Transactions counted on a handle of their own (its own batches): the same database underneath.
+    let transactions = 0;
+    const counted: Database = {
+      driver: db.driver,
+      runtimeRole: db.runtimeRole,
+      withTenant: (id, work) => ((transactions += 1), db.withTenant(id, work)),
+      withPlatform: (work) => db.withPlatform(work),
+      ping: () => db.ping(),
+      close: () => db.close(),
+    };
+    const send = (sender: string, text: string, providerMessageId = `burst-msg-${(messageCounter += 1)}`) =>
+      handleInboundMessage(
+        { db: counted, clock },
+        { tenantId, channelAccountId: webAccount, sender: { externalId: sender }, providerMessageId, text, receivedAt: clock.now(), capabilities: BUTTON_CHANNEL },
+      );
+    const burst = await Promise.all([
+      ...known.flatMap((sender) => [send(sender, 'aide'), send(sender, 'menu')]),
+      send('burst-new-a', 'bonjour'),
+      send('burst-new-b', 'bonjour'),
+      send('burst-0', 'Mes tickets', 'burst-same-id'),
+      send('burst-0', 'Mes tickets', 'burst-same-id'),
+    ]);
+    expect(burst.filter((outcome) => outcome.duplicate)).toHaveLength(1);
+    expect(transactions).toBeLessThan(burst.length);
+    for (const sender of known) {
+      const rows = (await messagesOf(started.get(sender)!)).filter((row) => textOf(row.body) !== undefined);
+      const afterLanguage = rows.slice(rows.findIndex((row) => row.direction === 'inbound' && textOf(row.body) === 'aide'));
+      // Each message followed by its own reply, in the order they were sent.
+      expect(afterLanguage.slice(0, 4).map((row) => row.direction)).toEqual(['inbound', 'outbound', 'inbound', 'outbound']);
+      expect(textOf(afterLanguage[1]!.body)).toContain('Je suis le robot');
+      expect(textOf(afterLanguage[2]!.body)).toBe('menu');
+      expect(afterLanguage.filter((row) => row.direction === 'inbound' && textOf(row.body) === 'Mes tickets')).toHaveLength(sender === 'burst-0' ? 1 : 0);
+    }
+    for (const outcome of burst.slice(known.length * 2, known.length * 2 + 2)) expect(outcome.replies[0]!.body.text).toContain('Choisissez votre langue');
+  });
+
+  it('a bad message answered together with others fails alone', async () => {
+    const web = { account: webAccount, capabilities: BUTTON_CHANNEL };
+    const outcomes = await Promise.allSettled([
+      inbound('batch-good-1', 'bonjour', web),
+      inbound('batch-bad', 'bonjour', { ...web, account: '00000000-0000-4000-8000-000000000000' }),
+      inbound('batch-good-2', 'bonjour', web),
+    ]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'NOT_FOUND' });
+    for (const outcome of [outcomes[0], outcomes[2]] as PromiseFulfilledResult<Awaited<ReturnType<typeof inbound>>>[]) {
+      expect(outcome.value.replies[0]!.body.text).toContain('Choisissez votre langue');
+    }
+  });
+
   it('starts afresh after 30 minutes of silence, in the language the contact chose', async () => {
     const start = await inbound('sleepy-contact', 'hello');
     const chosen = await inbound('sleepy-contact', 'english');

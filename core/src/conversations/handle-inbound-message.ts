@@ -5,12 +5,13 @@ import { AppError } from '../shared/app-error.js';
 import { parseInput } from '../shared/parse-input.js';
 import type { Clock } from '../shared/ports/clock.js';
 import type { FileStore } from '../shared/ports/file-store.js';
-import { inspectInboundText, MAX_INBOUND_TEXT_BYTES } from './conversation-input.js';
-import { ensureConversationOf, findOrCreateContact, lockConversationAndReceive } from './conversation-records.js';
-import { inboundFileSchema, inspectInboundFile } from './inbound-file.js';
+import { createGroupCommit, groupCommitPerTenant } from '../shared/group-commit.js';
+import { inspectInboundText, MAX_INBOUND_TEXT_BYTES, type ConversationInput } from './conversation-input.js';
+import { ensureConversationOf, findOrCreateContact, lockConversationAndReceive, type TurnSubjects } from './conversation-records.js';
+import { inboundFileSchema, inspectInboundFile, type AcceptedInboundFile } from './inbound-file.js';
 import { channelCapabilitiesSchema, freshConversationState, readConversationState, type ConversationState } from './conversation-state.js';
 import { lookupForConversation } from './lookup-for-conversation.js';
-import { runConversationTurn, type StoredReply } from './run-conversation-turn.js';
+import { decideConversationTurn, turnCatalogue, writeConversationTurn, type DecidedTurn, type StoredReply } from './run-conversation-turn.js';
 
 /** A conversation left alone this long starts afresh at the next message (an agent's conversation does not). */
 export const CONVERSATION_IDLE_EXPIRY_MS = 30 * 60_000;
@@ -40,6 +41,8 @@ const handleInboundMessageInput = z.object({
   capabilities: channelCapabilitiesSchema,
 });
 
+type HandleInboundMessageInput = z.output<typeof handleInboundMessageInput>;
+
 export interface InboundMessageOutcome {
   /** true when this provider message id was already handled: nothing was done. */
   duplicate: boolean;
@@ -68,73 +71,182 @@ function storableText(text: string): string {
  * rows. Lookups (my WiFi, my tickets) are read in the same transaction and answered in the same turn.
  * A file (photo, document) is checked before the transaction and stored only by a turn that
  * attaches it (after the dedupe: a redelivered message stores nothing); `deps.fileStore` is needed then.
+ * A tenant's messages arriving together are answered together (answerInboundMessages).
  */
 export async function handleInboundMessage(
   deps: { db: Database; clock: Clock; fileStore?: FileStore },
   options: z.input<typeof handleInboundMessageInput>,
 ): Promise<InboundMessageOutcome> {
   const input = parseInput(handleInboundMessageInput, options);
-  const now = deps.clock.now();
   // A file is checked (size, type from its bytes) before the transaction: the lock is never held over it.
   const withFile = input.file ? inspectInboundFile(input.file, storableText(input.text)) : undefined;
   if (withFile && !deps.fileStore) throw new Error('a message with a file needs deps.fileStore');
   const inspected = withFile ? withFile.input : inspectInboundText(input.text);
-
   const body = withFile ? withFile.body : inspected.kind === 'unreadable' ? { text: storableText(input.text), unreadable: inspected.reason } : { text: input.text };
-
-  const handled = await deps.db.withTenant(input.tenantId, async (tx, { query, queryAndCommit }) => {
-    // The turn's write is the transaction's last statement (nothing below may fail after it).
-    const db = { tx, query, queryAndCommit };
-    const receive = () =>
-      lockConversationAndReceive(db, {
-        tenantId: input.tenantId,
-        channelAccountId: input.channelAccountId,
-        externalId: input.sender.externalId,
-        providerMessageId: input.providerMessageId,
-        body,
-        receivedAt: input.receivedAt,
-      });
-    // A known contact's message is one statement; a first message makes the contact and its conversation first.
-    let received = await receive();
-    if (!received) {
-      const [account] = await tx
-        .select({ id: channelAccounts.id, kind: channelAccounts.kind })
-        .from(channelAccounts)
-        .where(and(eq(channelAccounts.tenantId, input.tenantId), eq(channelAccounts.id, input.channelAccountId)));
-      if (!account) throw new AppError('NOT_FOUND', 'channel account not found');
-      const contact = await findOrCreateContact(tx, input.tenantId, account.kind, input.sender);
-      await ensureConversationOf(tx, input.tenantId, account.id, contact.id);
-      received = await receive();
-      if (!received) throw new Error('conversation not found right after it was made');
-    }
-    const { conversation, contact, tenant, inboundId } = received;
-    if (!inboundId) return { duplicate: true as const, conversationId: conversation.id, contactId: contact.id, awaitingAnswer: isAwaitingAnswer(readConversationState(conversation.state, conversation.mode)) };
-
-    let state = readConversationState(conversation.state, conversation.mode);
-    const expired = conversation.expiresAt !== null && conversation.expiresAt <= now;
-    if (expired && state.mode === 'bot') state = freshConversationState(state);
-    const turn = await runConversationTurn(db, {
-      tenantId: input.tenantId,
-      conversation,
-      contact,
-      tenant,
-      state,
-      input: inspected,
-      now,
-      capabilities: input.capabilities,
-      contactPhoneE164: input.sender.phoneE164,
-      expiresAt: new Date(now.getTime() + CONVERSATION_IDLE_EXPIRY_MS),
-      // Read under the conversation's lock, in this transaction: one transaction per message.
-      ...(withFile ? { file: withFile.accepted, fileStore: deps.fileStore } : {}),
-      lookup: (what) => lookupForConversation({ db: sameTransaction(deps.db, input.tenantId, tx, query), clock: deps.clock }, { tenantId: input.tenantId, contactId: contact.id, what }),
-    });
-    return { duplicate: false as const, conversationId: conversation.id, contactId: contact.id, turn };
+  return inboundBatches(deps.db, input.tenantId).submit({
+    clock: deps.clock,
+    fileStore: deps.fileStore,
+    now: deps.clock.now(),
+    channelAccountId: input.channelAccountId,
+    sender: input.sender,
+    providerMessageId: input.providerMessageId,
+    receivedAt: input.receivedAt,
+    capabilities: input.capabilities,
+    body,
+    input: inspected,
+    file: withFile?.accepted,
   });
+}
 
-  if (handled.duplicate) return { duplicate: true, conversationId: handled.conversationId, contactId: handled.contactId, replies: [], awaitingAnswer: handled.awaitingAnswer };
-  // A lookup's answer settles the conversation (nothing asked); otherwise the turn's state says.
-  const awaitingAnswer = !handled.turn.lookedUp && isAwaitingAnswer(handled.turn.state);
-  return { duplicate: false, conversationId: handled.conversationId, contactId: handled.contactId, replies: handled.turn.replies, awaitingAnswer };
+/** Most messages answered in one transaction: enough to absorb a burst, few enough to keep its locks short. */
+const MAX_MESSAGES_PER_TRANSACTION = 32;
+/**
+ * A tenant's transactions answering messages at once: while one waits on the database the next
+ * batch fills. Their locks cannot cross (each locks its conversations in one order); a deadlock
+ * with other work fails the batch, whose messages are then answered one per transaction.
+ */
+const CONCURRENT_TRANSACTIONS_PER_TENANT = 2;
+
+/**
+ * A tenant's inbound messages that arrive while its earlier ones are being answered are answered
+ * together in the next transaction (decision 010): their locks, inbound rows, turns and final
+ * writes share its round trips and its one WAL flush. A batch that fails (a bad message, a lost
+ * deadlock) rolled back and is retried one message per transaction, so only the culprit fails; a
+ * message whose COMMIT's fate is unknown is then found already stored and answered as a duplicate.
+ */
+const inboundBatches = groupCommitPerTenant((db: Database, tenantId: string) =>
+  createGroupCommit<InboundItem, InboundMessageOutcome>({
+    flush: (items) => answerInboundMessages(db, tenantId, items),
+    maxBatch: MAX_MESSAGES_PER_TRANSACTION,
+    maxConcurrentFlushes: CONCURRENT_TRANSACTIONS_PER_TENANT,
+  }),
+);
+
+/** One inbound message, checked, waiting for its turn. */
+interface InboundItem {
+  clock: Clock;
+  fileStore?: FileStore;
+  now: Date;
+  channelAccountId: string;
+  sender: HandleInboundMessageInput['sender'];
+  providerMessageId: string;
+  receivedAt: Date;
+  capabilities: HandleInboundMessageInput['capabilities'];
+  /** What the inbound row stores. */
+  body: unknown;
+  input: ConversationInput;
+  file?: AcceptedInboundFile;
+}
+
+/** What locking a message's conversation and storing it gave. */
+type Received = TurnSubjects & { inboundId?: string };
+
+/**
+ * Answers `items` (one tenant's) in one transaction, in rounds: a round holds at most one message
+ * per sender (a conversation takes one input at a time), sends every lock-and-receive of the
+ * round in one round trip, ordered by sender so that two batches lock in the same order, runs the
+ * turns one after the other (they share the catalogue read), then sends their final writes
+ * together — the last round's with the COMMIT. A sender's second message goes in the next round,
+ * after its first one's write. First contacts are made one by one in the round.
+ */
+async function answerInboundMessages(db: Database, tenantId: string, items: readonly InboundItem[]): Promise<InboundMessageOutcome[]> {
+  return db.withTenant(tenantId, async (tx, { query, queryAndCommit }) => {
+    const turnDb = { tx, query };
+    const catalogue = turnCatalogue(turnDb, tenantId);
+    const outcomes: InboundMessageOutcome[] = new Array(items.length);
+    let waiting = items.map((item, index) => ({ item, index }));
+    while (waiting.length > 0) {
+      const senders = new Set<string>();
+      const round: typeof waiting = [];
+      const later: typeof waiting = [];
+      for (const entry of waiting) {
+        const sender = `${entry.item.channelAccountId} ${entry.item.sender.externalId}`;
+        if (senders.has(sender)) {
+          later.push(entry);
+        } else {
+          senders.add(sender);
+          round.push(entry);
+        }
+      }
+      round.sort((a, b) => compareSenders(a.item, b.item));
+      waiting = later;
+
+      const receive = (item: InboundItem) =>
+        lockConversationAndReceive(turnDb, {
+          tenantId,
+          channelAccountId: item.channelAccountId,
+          externalId: item.sender.externalId,
+          providerMessageId: item.providerMessageId,
+          body: item.body,
+          receivedAt: item.receivedAt,
+        });
+      // Issued in one tick: the round's statements leave in one write (decision 015).
+      const received: (Received | undefined)[] = await Promise.all(round.map(({ item }) => receive(item)));
+      const conversationIds = new Set<string>();
+      const writes: { index: number; conversationId: string; contactId: string; turn: DecidedTurn }[] = [];
+      for (const [position, { item, index }] of round.entries()) {
+        // A first message makes the contact and its conversation first.
+        const subjects = received[position] ?? (await receiveFirstMessage(tx, tenantId, item, () => receive(item)));
+        const { conversation, contact, tenant, inboundId } = subjects;
+        // Two senders merged into one contact (by phone) in one round: one conversation, two inputs at once.
+        if (conversationIds.has(conversation.id)) throw new Error('two messages of one conversation in one round');
+        conversationIds.add(conversation.id);
+        let state = readConversationState(conversation.state, conversation.mode);
+        if (!inboundId) {
+          outcomes[index] = { duplicate: true, conversationId: conversation.id, contactId: contact.id, replies: [], awaitingAnswer: isAwaitingAnswer(state) };
+          continue;
+        }
+        const expired = conversation.expiresAt !== null && conversation.expiresAt <= item.now;
+        if (expired && state.mode === 'bot') state = freshConversationState(state);
+        const turn = await decideConversationTurn(turnDb, {
+          tenantId,
+          conversation,
+          contact,
+          tenant,
+          state,
+          input: item.input,
+          now: item.now,
+          capabilities: item.capabilities,
+          contactPhoneE164: item.sender.phoneE164,
+          expiresAt: new Date(item.now.getTime() + CONVERSATION_IDLE_EXPIRY_MS),
+          catalogue,
+          ...(item.file ? { file: item.file, fileStore: item.fileStore } : {}),
+          // Read under the conversation's lock, in this transaction.
+          lookup: (what) => lookupForConversation({ db: sameTransaction(db, tenantId, tx, query), clock: item.clock }, { tenantId, contactId: contact.id, what }),
+        });
+        writes.push({ index, conversationId: conversation.id, contactId: contact.id, turn });
+      }
+      // The round's writes in one round trip; the batch's very last one carries the COMMIT.
+      const written = await Promise.all(
+        writes.map(({ turn }, position) => writeConversationTurn(waiting.length === 0 && position === writes.length - 1 ? queryAndCommit : query, turn)),
+      );
+      writes.forEach(({ index, conversationId, contactId }, position) => {
+        const turn = written[position]!;
+        // A lookup's answer settles the conversation (nothing asked); otherwise the turn's state says.
+        outcomes[index] = { duplicate: false, conversationId, contactId, replies: turn.replies, awaitingAnswer: !turn.lookedUp && isAwaitingAnswer(turn.state) };
+      });
+    }
+    return outcomes;
+  });
+}
+
+function compareSenders(a: InboundItem, b: InboundItem): number {
+  if (a.channelAccountId !== b.channelAccountId) return a.channelAccountId < b.channelAccountId ? -1 : 1;
+  return a.sender.externalId < b.sender.externalId ? -1 : a.sender.externalId > b.sender.externalId ? 1 : 0;
+}
+
+/** The slow path of a sender's first message: the contact (merged by phone) and its conversation are made, then the message received. */
+async function receiveFirstMessage(tx: Tx, tenantId: string, item: InboundItem, receive: () => Promise<Received | undefined>): Promise<Received> {
+  const [account] = await tx
+    .select({ id: channelAccounts.id, kind: channelAccounts.kind })
+    .from(channelAccounts)
+    .where(and(eq(channelAccounts.tenantId, tenantId), eq(channelAccounts.id, item.channelAccountId)));
+  if (!account) throw new AppError('NOT_FOUND', 'channel account not found');
+  const contact = await findOrCreateContact(tx, tenantId, account.kind, item.sender);
+  await ensureConversationOf(tx, tenantId, account.id, contact.id);
+  const received = await receive();
+  if (!received) throw new Error('conversation not found right after it was made');
+  return received;
 }
 
 /**

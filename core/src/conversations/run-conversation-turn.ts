@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
-import { contacts, type RawStatement, type Tx } from '@relais/db';
+import { contacts, type RawStatement, type TenantContext, type Tx } from '@relais/db';
 import { MAX_PAYMENT_ATTEMPTS_PER_TICKET } from '../payments/start-ticket-payment.js';
 import { isAppError, type AppErrorCode } from '../shared/app-error.js';
 import { recordCsatComment } from '../tickets/csat/record-csat-comment.js';
@@ -67,16 +67,7 @@ const WRITE_TURN: RawStatement = {
   returning id, seq`,
 };
 
-/**
- * One turn of a conversation whose row the caller has locked (FOR UPDATE) in `db.tx`: the
- * transition, then its effects — database writes in this same transaction (answered with
- * follow-up inputs), outbox rows for the rest — then the new state and the outbound messages,
- * rendered for the channel's capabilities. Lookups (my WiFi, my tickets) are read in this same
- * transaction through `options.lookup` and answered as a follow-up input.
- */
-export async function runConversationTurn(
-  db: TurnDb,
-  options: TurnSubjects & {
+export type TurnOptions = TurnSubjects & {
     tenantId: string;
     state: ConversationState;
     input: ConversationInput;
@@ -92,12 +83,40 @@ export async function runConversationTurn(
     /** The file of a `file` input the rules accepted, and where files are stored: only turns with a file need them. */
     file?: AcceptedInboundFile;
     fileStore?: FileStore;
-  },
-): Promise<TurnOutcome> {
+    /** The catalogue to read from: turns answered in one transaction share one (read at most once). */
+    catalogue?: TurnCatalogue;
+  };
+
+/** A turn decided and its effects written, waiting for its final write (WRITE_TURN). */
+export interface DecidedTurn {
+  state: ConversationState;
+  lookedUp: boolean;
+  outbound: { id: string; body: OutboundMessageBody }[];
+  writeParams: unknown[];
+}
+
+/**
+ * One turn of a conversation whose row the caller has locked (FOR UPDATE) in `db.tx`: the
+ * transition, then its effects — database writes in this same transaction (answered with
+ * follow-up inputs), outbox rows for the rest — then the new state and the outbound messages,
+ * rendered for the channel's capabilities. Lookups (my WiFi, my tickets) are read in this same
+ * transaction through `options.lookup` and answered as a follow-up input. The turn's final write
+ * is the transaction's last statement when `db.queryAndCommit` is given.
+ */
+export async function runConversationTurn(db: TurnDb, options: TurnOptions): Promise<TurnOutcome> {
+  const decided = await decideConversationTurn(db, options);
+  return writeConversationTurn(db.queryAndCommit ?? db.query, decided);
+}
+
+/**
+ * Everything of a turn but its final write: callers answering several conversations in one
+ * transaction send the final writes together (writeConversationTurn).
+ */
+export async function decideConversationTurn(db: TurnDb, options: TurnOptions): Promise<DecidedTurn> {
   const { tx } = db;
   const { tenantId, conversation, contact, now } = options;
   const capabilities = options.capabilities ?? options.state.capabilities ?? FALLBACK_CAPABILITIES;
-  const catalogue = lazyCatalogue(db, tenantId);
+  const catalogue = options.catalogue ?? turnCatalogue(db, tenantId);
   const context = buildContext({ ...options, capabilities, catalogue });
   // The ticket the conversation is handled under, as hand-offs and relayed texts move it.
   let ticketId = conversation.ticketId;
@@ -179,8 +198,7 @@ export async function runConversationTurn(
   // the reply is in session only on channels that keep it readable (web chat polling).
   const inSession = capabilities.replyInSession && (options.capabilities !== undefined || !capabilities.pushOutsideSession);
   const outbound = messages.map((body, index) => ({ id: options.messageIdFor?.(index) ?? randomUUID(), body }));
-  const write = db.queryAndCommit ?? db.query;
-  const rows = await write<{ id: string; seq: string | number }>(WRITE_TURN, [
+  const writeParams = [
     tenantId,
     conversation.id,
     JSON.stringify(state),
@@ -193,22 +211,28 @@ export async function runConversationTurn(
     inSession ? 'sent' : 'pending',
     JSON.stringify(outbound),
     options.input.kind === 'text' || options.input.kind === 'unreadable' || options.input.kind === 'file' ? now.toISOString() : null,
-  ]);
-  const seqOf = new Map(rows.map((row) => [row.id, Number(row.seq)]));
-  const replies: StoredReply[] = outbound.map(({ id, body }) => ({ id, seq: seqOf.get(id)!, body }));
-  return { replies, state, lookedUp };
+  ];
+  return { state, lookedUp, outbound, writeParams };
 }
 
-interface LazyCatalogue {
+/** A decided turn's final write (new state, outbound rows) through `write`: the context's query, or queryAndCommit when it ends the transaction. */
+export async function writeConversationTurn(write: TenantContext['query'], turn: DecidedTurn): Promise<TurnOutcome> {
+  const rows = await write<{ id: string; seq: string | number }>(WRITE_TURN, turn.writeParams);
+  const seqOf = new Map(rows.map((row) => [row.id, Number(row.seq)]));
+  const replies: StoredReply[] = turn.outbound.map(({ id, body }) => ({ id, seq: seqOf.get(id)!, body }));
+  return { replies, state: turn.state, lookedUp: turn.lookedUp };
+}
+
+/** The catalogue a turn may offer, read from the database only once a transition has looked at it. */
+export interface TurnCatalogue {
   /** Set when a transition read the packages or the categories. */
   wanted: boolean;
   loaded?: { packages: OfferedPackage[]; categories: OfferedCategory[] };
   load(): Promise<void>;
 }
 
-/** The catalogue, read from the database only once a transition has looked at it. */
-function lazyCatalogue(db: TurnDb, tenantId: string): LazyCatalogue {
-  const catalogue: LazyCatalogue = {
+export function turnCatalogue(db: TurnDb, tenantId: string): TurnCatalogue {
+  const catalogue: TurnCatalogue = {
     wanted: false,
     async load() {
       catalogue.loaded ??= await offeredCatalogue(db, tenantId);
@@ -220,9 +244,10 @@ function lazyCatalogue(db: TurnDb, tenantId: string): LazyCatalogue {
 /**
  * Most turns (menu, help, language, lookups, events) never look at the catalogue. The transition
  * is pure, so it runs first against a context whose catalogue records being read; only if it was
- * read is the catalogue loaded and the same transition run again with it. Always fresh: no cache.
+ * read is the catalogue loaded and the same transition run again with it. Read in the turn's own
+ * transaction (shared by the turns answered together in it), never cached across transactions.
  */
-async function transitionWithCatalogue(state: ConversationState, input: ConversationInput, context: ConversationContext, catalogue: LazyCatalogue): Promise<ConversationTransition> {
+async function transitionWithCatalogue(state: ConversationState, input: ConversationInput, context: ConversationContext, catalogue: TurnCatalogue): Promise<ConversationTransition> {
   catalogue.wanted = false;
   const first = transitionConversation(state, input, context);
   if (!catalogue.wanted || catalogue.loaded) return first;
@@ -230,7 +255,7 @@ async function transitionWithCatalogue(state: ConversationState, input: Conversa
   return transitionConversation(state, input, context);
 }
 
-function buildContext(options: TurnSubjects & { capabilities: ChannelCapabilities; catalogue: LazyCatalogue; now: Date; contactPhoneE164?: string }): ConversationContext {
+function buildContext(options: TurnSubjects & { capabilities: ChannelCapabilities; catalogue: TurnCatalogue; now: Date; contactPhoneE164?: string }): ConversationContext {
   const { catalogue } = options;
   return {
     locale: options.contact.locale ?? options.tenant.defaultLocale,

@@ -94,3 +94,22 @@ export function groupCommitPer<K extends object, I, O>(create: (key: K) => Group
     return groupCommit;
   };
 }
+
+/**
+ * One group commit per key object (a database handle) and tenant, created on first use: a
+ * tenant's batches are one tenant transaction each. (A deployment has hundreds of tenants, not
+ * millions: the per-handle map is never pruned.)
+ */
+export function groupCommitPerTenant<K extends object, I, O>(create: (key: K, tenantId: string) => GroupCommit<I, O>): (key: K, tenantId: string) => GroupCommit<I, O> {
+  const byKey = new WeakMap<K, Map<string, GroupCommit<I, O>>>();
+  return (key, tenantId) => {
+    let byTenant = byKey.get(key);
+    if (!byTenant) byKey.set(key, (byTenant = new Map()));
+    let groupCommit = byTenant.get(tenantId);
+    if (!groupCommit) {
+      groupCommit = create(key, tenantId);
+      byTenant.set(tenantId, groupCommit);
+    }
+    return groupCommit;
+  };
+}

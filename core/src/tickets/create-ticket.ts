@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Database } from '@relais/db';
-import { createGroupCommit, type GroupCommit } from '../shared/group-commit.js';
+import { createGroupCommit, groupCommitPerTenant } from '../shared/group-commit.js';
 import { parseInput } from '../shared/parse-input.js';
 import { openTickets, type OpenedTicket, type OpenTicketOptions } from './open-ticket.js';
 import type { TicketDeps } from './ticket-deps.js';
@@ -38,8 +38,6 @@ export async function createTicket(deps: TicketDeps, options: z.input<typeof cre
 /** Most openings in one transaction: enough to absorb a burst, small enough to keep a batch's lock short. */
 const MAX_BATCH = 32;
 
-const batchesByDatabase = new WeakMap<Database, Map<string, GroupCommit<OpenTicketOptions, OpenedTicket | Error>>>();
-
 /**
  * One group commit per database handle and tenant, one batch at a time each (a tenant's batches
  * queue on its counter row anyway). A batch that throws before its COMMIT (a plan with a quota:
@@ -47,31 +45,24 @@ const batchesByDatabase = new WeakMap<Database, Map<string, GroupCommit<OpenTick
  * only the culprit fails; refusals (unknown contact, category...) come back per opening and do
  * not stop the others.
  */
-function openingBatches(db: Database, tenantId: string): GroupCommit<OpenTicketOptions, OpenedTicket | Error> {
-  let byTenant = batchesByDatabase.get(db);
-  if (!byTenant) batchesByDatabase.set(db, (byTenant = new Map()));
-  let batches = byTenant.get(tenantId);
-  if (!batches) {
-    batches = createGroupCommit<OpenTicketOptions, OpenedTicket | Error>({
-      flush: async (openings) => {
-        let written = false;
-        try {
-          return await db.withTenant<(OpenedTicket | Error)[]>(tenantId, async (tx) => {
-            const results = await openTickets(tx, openings);
-            written = true;
-            return results;
-          });
-        } catch (error) {
-          // COMMIT failed: whether it took effect is unknown, so the openings are not retried
-          // (that could open them twice); each caller gets the error, as one opening alone would.
-          if (written) return openings.map(() => (error instanceof Error ? error : new Error(String(error))));
-          throw error;
-        }
-      },
-      maxBatch: MAX_BATCH,
-      maxConcurrentFlushes: 1,
-    });
-    byTenant.set(tenantId, batches);
-  }
-  return batches;
-}
+const openingBatches = groupCommitPerTenant((db: Database, tenantId: string) =>
+  createGroupCommit<OpenTicketOptions, OpenedTicket | Error>({
+    flush: async (openings) => {
+      let written = false;
+      try {
+        return await db.withTenant<(OpenedTicket | Error)[]>(tenantId, async (tx) => {
+          const results = await openTickets(tx, openings);
+          written = true;
+          return results;
+        });
+      } catch (error) {
+        // COMMIT failed: whether it took effect is unknown, so the openings are not retried
+        // (that could open them twice); each caller gets the error, as one opening alone would.
+        if (written) return openings.map(() => (error instanceof Error ? error : new Error(String(error))));
+        throw error;
+      }
+    },
+    maxBatch: MAX_BATCH,
+    maxConcurrentFlushes: 1,
+  }),
+);
