@@ -4,7 +4,7 @@ import { AppError, isAppError } from '../src/shared/app-error.js';
 import type { PaymentGateway } from '../src/shared/ports/payment-gateway.js';
 import { createCampayClient, type CampayClientOptions } from '../src/payments/campay/campay-client.js';
 
-// Every test talks to the CamPay simulator over real HTTP with the real fetch: nothing is mocked.
+// Every test talks to the CamPay simulator over real HTTP with the real client: nothing is mocked.
 
 const USERNAME = 'relais-app';
 const PASSWORD = 'pa55-Wörd-never-shown';

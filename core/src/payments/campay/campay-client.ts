@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { AppError } from '../../shared/app-error.js';
+import { HttpBodyTooLargeError, httpExchange, keepAliveAgents } from '../../shared/http-exchange.js';
 import { systemClock, type Clock } from '../../shared/ports/clock.js';
 import type {
   CollectRequest,
@@ -29,12 +30,13 @@ export interface CampayClientOptions {
   /** Per HTTP request, body included. */
   timeoutMs?: number;
   clock?: Clock;
-  fetch?: typeof fetch;
 }
 
 const DEFAULT_TIMEOUT_MS = 15_000;
 /** Log in again when the token has less than this left, so no call starts with a dying token. */
 const TOKEN_REFRESH_MARGIN_MS = 60_000;
+/** CamPay's answers are a few hundred bytes; anything near this is not CamPay. */
+const MAX_ANSWER_BYTES = 1024 * 1024;
 /** How many recently used tokens we keep to scrub them from error details. */
 const REMEMBERED_TOKENS = 4;
 
@@ -145,22 +147,26 @@ export function createCampayClient(options: CampayClientOptions): PaymentGateway
   const host = hostOf(baseUrl);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const clock = options.clock ?? systemClock;
-  const fetchImpl = options.fetch ?? globalThis.fetch;
+  // Every confirmation re-reads its transaction: connections stay open between calls.
+  const agents = keepAliveAgents();
 
   const send: Send = async (operation, method, path, token, body) => {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (token !== undefined) headers.authorization = `Token ${token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     try {
-      const response = await fetchImpl(`${baseUrl}${path}`, {
+      // The timeout covers reading the body too: a server that stalls mid-body also times out.
+      const answer = await httpExchange(`${baseUrl}${path}`, {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
-        // Covers reading the body too: a server that stalls mid-body also times out.
-        signal: AbortSignal.timeout(timeoutMs),
+        timeoutMs,
+        agents,
+        maxBodyBytes: MAX_ANSWER_BYTES,
       });
-      return { status: response.status, bodyText: await response.text(), host };
+      return { ...answer, host };
     } catch (error) {
+      if (error instanceof HttpBodyTooLargeError) throw campayUnexpectedBody({ operation, status: 0, host });
       throw campayErrorFromTransport({ operation, error, timeoutMs, host });
     }
   };

@@ -118,8 +118,9 @@ export function campayErrorFromTransport(input: { operation: CampayOperation; er
       { details: { operation, timeoutMs }, cause: error },
     );
   }
-  const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause;
-  const networkCode = typeof cause?.code === 'string' ? cause.code : undefined;
+  // node:http puts the system's code on the error itself (fetch put it on its cause).
+  const { code, cause } = (error ?? {}) as { code?: unknown; cause?: { code?: unknown } };
+  const networkCode = typeof code === 'string' ? code : typeof cause?.code === 'string' ? cause.code : undefined;
   return new AppError(
     'DEPENDENCY_UNAVAILABLE',
     `Could not reach CamPay (${host}) for ${label}${networkCode ? ` (${networkCode})` : ''}; check the network and the CamPay base URL, then retry`,

@@ -1,9 +1,8 @@
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { and, eq } from 'drizzle-orm';
 import { automationRuns, automations, ticketEvents, tickets, type Database, type Tx } from '@relais/db';
 import { z } from 'zod';
 import { AppError } from '../../shared/app-error.js';
+import { httpExchange, HttpTimeoutError } from '../../shared/http-exchange.js';
 import { parseInput } from '../../shared/parse-input.js';
 import type { Clock } from '../../shared/ports/clock.js';
 import { PrivateNetworkAddressError, privateUrlHost, publicNetworkLookup } from '../../shared/public-network.js';
@@ -106,22 +105,26 @@ export async function deliverAutomationWebhook(
   }
   let httpStatus: number;
   try {
-    httpStatus = await postOnce(found.url, body, {
+    // Once: a redirect is an answer like any other (not followed), so the signed body goes nowhere else.
+    ({ status: httpStatus } = await httpExchange(found.url, {
+      method: 'POST',
       headers: {
+        'content-type': 'application/json',
         'user-agent': 'Relais-Webhooks/1',
         'x-relais-delivery': deliveryId,
         [AUTOMATION_WEBHOOK_SIGNATURE_HEADER]: signature,
         [AUTOMATION_WEBHOOK_TIMESTAMP_HEADER]: String(timestamp),
       },
+      body,
       timeoutMs,
-      publicOnly: !deps.allowPrivateNetworks,
-    });
+      ...(deps.allowPrivateNetworks ? {} : { lookup: publicNetworkLookup }),
+    }));
   } catch (error) {
     if (error instanceof PrivateNetworkAddressError) {
       await recordDelivery(deps.db, input, { delivery: 'refused', httpStatus: undefined, error: NOT_PUBLIC_REASON, at: now.toISOString() });
       return { status: 'refused', reason: NOT_PUBLIC_REASON };
     }
-    const reason = error instanceof WebhookTimeoutError ? `no answer within ${timeoutMs} ms` : 'connection failed';
+    const reason = error instanceof HttpTimeoutError ? `no answer within ${timeoutMs} ms` : 'connection failed';
     await recordDelivery(deps.db, input, { delivery: 'retrying', httpStatus: undefined, error: reason, at: now.toISOString() });
     throw new AppError('DEPENDENCY_UNAVAILABLE', `webhook of automation ${input.automationId}: ${reason}`, { cause: error });
   }
@@ -135,39 +138,6 @@ export async function deliverAutomationWebhook(
   }
   await recordDelivery(deps.db, input, { delivery: 'retrying', httpStatus, error: undefined, at: now.toISOString() });
   throw new AppError('DEPENDENCY_UNAVAILABLE', `webhook of automation ${input.automationId} answered ${httpStatus}`);
-}
-
-class WebhookTimeoutError extends Error {}
-
-/**
- * POSTs a JSON body once and resolves with the HTTP status once the answer has been read. A
- * redirect is an answer like any other non-2xx (node:http does not follow it): the signed body is
- * not sent elsewhere. `publicOnly`: names resolve to public addresses only (publicNetworkLookup).
- */
-function postOnce(url: string, body: string, options: { headers: Record<string, string>; timeoutMs: number; publicOnly: boolean }): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const requestOptions = {
-      method: 'POST',
-      headers: { ...options.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-      ...(options.publicOnly ? { lookup: publicNetworkLookup } : {}),
-    };
-    const onResponse = (response: IncomingMessage) => {
-      response.on('error', reject);
-      response.on('end', () => {
-        clearTimeout(timer);
-        resolve(response.statusCode ?? 0);
-      });
-      response.resume();
-    };
-    const outgoing = url.startsWith('https:') ? httpsRequest(url, requestOptions, onResponse) : httpRequest(url, requestOptions, onResponse);
-    // The whole exchange, not only idle time, is bounded.
-    const timer = setTimeout(() => outgoing.destroy(new WebhookTimeoutError()), options.timeoutMs);
-    outgoing.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    outgoing.end(body);
-  });
 }
 
 /** Writes the latest delivery outcome into the run's result for this action (the run is the automation's history). */
