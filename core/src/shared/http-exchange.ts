@@ -57,7 +57,10 @@ export function httpExchange(url: string, options: HttpExchangeOptions): Promise
       ...(options.agents ? { agent: secure ? options.agents.https : options.agents.http } : {}),
       ...(options.lookup ? { lookup: options.lookup } : {}),
     };
+    let settled = false;
     const fail = (error: Error) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       reject(error);
     };
@@ -68,10 +71,13 @@ export function httpExchange(url: string, options: HttpExchangeOptions): Promise
       response.on('data', (chunk: Buffer) => {
         if (options.maxBodyBytes === undefined) return;
         size += chunk.length;
-        if (size > options.maxBodyBytes) outgoing.destroy(new HttpBodyTooLargeError(options.maxBodyBytes));
-        else chunks.push(chunk);
+        if (size <= options.maxBodyBytes) return void chunks.push(chunk);
+        fail(new HttpBodyTooLargeError(options.maxBodyBytes));
+        response.destroy();
       });
       response.on('end', () => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
         resolve({ status: response.statusCode ?? 0, bodyText: Buffer.concat(chunks).toString('utf8') });
       });
