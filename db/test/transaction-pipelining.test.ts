@@ -98,4 +98,18 @@ describe.each(testDrivers())('transaction boundaries on %s', (driver) => {
     expect(await counterOf(tenantA, 'final-then-more')).toEqual([1]);
     expect(await counterOf(tenantA, 'after-final')).toEqual([]);
   });
+
+  it('a final statement that checks itself with relais_assert rolls back with its COMMIT when the check fails', async () => {
+    const checked = {
+      name: 'test.checked_insert',
+      text: `with inserted as (insert into tenant_counters (tenant_id, name, value) values ($1, $2, $3) returning value)
+        select relais_assert((select count(*) from inserted) = $4, 'inserted other rows than asked') as ok`,
+    };
+    await expect(db.withTenant(tenantA, (_tx, { query, queryAndCommit }) => query(insertCounter, [tenantA, 'before-check', 1]).then(() => queryAndCommit(checked, [tenantA, 'checked-bad', 5, 2])))).rejects.toThrow(
+      'inserted other rows than asked',
+    );
+    expect([...(await counterOf(tenantA, 'before-check')), ...(await counterOf(tenantA, 'checked-bad'))]).toEqual([]);
+    await db.withTenant(tenantA, (_tx, { queryAndCommit }) => queryAndCommit(checked, [tenantA, 'checked-good', 6, 1]));
+    expect(await counterOf(tenantA, 'checked-good')).toEqual([6]);
+  });
 });

@@ -158,8 +158,9 @@ FOR UPDATE OF p`,
 
 /**
  * Everything a tenant's first successes change, in one statement (tenant entered, platform on):
- * attempts paid, "ticket.paid" for each ticket no other attempt has paid, payments successful,
- * ledger lines, webhook events processed. Two attempts of one ticket, in this batch or in
+ * attempts paid, "ticket.paid" for each ticket no other attempt has paid ("payment.refund_required"
+ * for the others), payments successful, ledger lines, webhook events processed; the statement
+ * fails (relais_assert, migration 0015) unless it changed exactly the rows it was given. Two attempts of one ticket, in this batch or in
  * concurrent transactions, cannot both write "ticket.paid": its key is unique per ticket, and a
  * concurrent insert of the same key waits for the other transaction and then writes nothing —
  * the attempt that got no message is refunded (docs/decisions/009). Tickets are inserted in
@@ -174,7 +175,7 @@ const FULFIL_FOR_TENANT: RawStatement = {
   name: 'confirm_fulfil_for_tenant',
   text: `WITH input AS (
   SELECT * FROM jsonb_to_recordset($2::jsonb)
-    AS x(payment_id uuid, attempt_id uuid, operator text, completed_at timestamptz, gateway_app_id text, gateway_reference text, event jsonb)
+    AS x(payment_id uuid, attempt_id uuid, operator text, completed_at timestamptz, gateway_app_id text, gateway_reference text, phone text, event jsonb)
 ), attempts AS (
   UPDATE payment_attempts a
   SET status = 'successful', failure_reason = NULL, completed_at = i.completed_at, updated_at = i.completed_at
@@ -213,10 +214,23 @@ const FULFIL_FOR_TENANT: RawStatement = {
   FROM input i
   WHERE e.gateway_app_id = i.gateway_app_id AND e.gateway_reference = ANY($6::text[]) AND e.gateway_reference = i.gateway_reference AND e.processed_at IS NULL
   RETURNING e.id
+), refunds AS (
+  -- The ticket was already paid by another attempt: the money stays on the books and is refunded.
+  INSERT INTO outbox (tenant_id, topic, dedupe_key, payload)
+  SELECT $1::uuid, 'payment.refund_required', 'payment-refund:' || i.payment_id, jsonb_build_object('ticketId', a.ticket_id, 'phone', i.phone) || i.event
+  FROM attempts a JOIN input i ON i.attempt_id = a.attempt_id
+  WHERE a.attempt_id NOT IN (SELECT attempt_id FROM ticket_paid)
+  ON CONFLICT (tenant_id, dedupe_key) DO NOTHING
+  RETURNING id
 )
-SELECT a.attempt_id, a.ticket_id, a.attempt_id IN (SELECT attempt_id FROM ticket_paid) AS ticket_paid,
-  (SELECT count(*) FROM payments_paid)::int AS payments_paid, (SELECT count(*) FROM ledger)::int AS ledger_lines
-FROM attempts a`,
+-- Checked here, not by the caller: the COMMIT may already be on its way behind this statement.
+SELECT a.attempt_id, a.ticket_id, a.attempt_id IN (SELECT attempt_id FROM ticket_paid) AS ticket_paid
+FROM (
+  SELECT relais_assert(
+    (SELECT count(*) FROM attempts) = $7 AND (SELECT count(*) FROM payments_paid) = $7 AND (SELECT count(*) FROM ledger) = $8,
+    'a fulfilment changed other rows than the payments it settles') AS checked
+) c
+LEFT JOIN attempts a ON true`,
 };
 
 /** Marks webhook events with what their confirmation found (already fulfilled, unknown, mismatch...). */
@@ -284,7 +298,10 @@ async function settleAll(tx: Tx, platform: PlatformContext, settlements: readonl
     });
   });
 
-  for (const { index, outcome } of await fulfilForTenants(tx, platform, fulfilments)) outcomes[index] = outcome;
+  // Without one-by-one work left, the last statement sent carries the COMMIT: the usual batch is
+  // two round trips (lock; fulfil and commit).
+  const commitAfterLast = oneByOne.length === 0;
+  let marked: Promise<unknown> | undefined;
   if (answered.length > 0) {
     const events = answered.map(({ index, eventOutcome }) => ({
       gateway_app_id: settlements[index]!.gatewayAppId,
@@ -292,9 +309,12 @@ async function settleAll(tx: Tx, platform: PlatformContext, settlements: readonl
       outcome: eventOutcome,
       processed_at: settlements[index]!.now,
     }));
-    await platform.query(MARK_EVENTS, [JSON.stringify(events)]);
+    marked = (commitAfterLast && fulfilments.length === 0 ? platform.queryAndCommit : platform.query)(MARK_EVENTS, [JSON.stringify(events)]);
+    marked.catch(() => {}); // awaited below, after the fulfilments sent behind it
     for (const { index, outcome } of answered) outcomes[index] = outcome;
   }
+  for (const { index, outcome } of await fulfilForTenants(platform, fulfilments, commitAfterLast)) outcomes[index] = outcome;
+  await marked;
   for (const { index, paymentId } of oneByOne.sort((a, b) => a.index - b.index)) outcomes[index] = await settleOne(tx, platform, settlements[index]!, paymentId);
   return outcomes;
 }
@@ -303,63 +323,64 @@ async function settleAll(tx: Tx, platform: PlatformContext, settlements: readonl
  * The fast fulfilments, tenant by tenant in id order (one global order for the outbox keys they
  * take). Each tenant's statement is sent without waiting for the previous one's answer (the
  * PostgreSQL driver pipelines them, each behind its "enter tenant"): one round trip for all the
- * tenants of a batch. If one fails, the transaction is aborted and so are those behind it.
+ * tenants of a batch; with `commitAfterLast`, the last one carries the transaction's COMMIT. If
+ * one fails, the transaction is aborted and so are those behind it (the COMMIT then rolls back).
  */
-async function fulfilForTenants(tx: Tx, platform: PlatformContext, fulfilments: readonly Fulfilment[]) {
+async function fulfilForTenants(platform: PlatformContext, fulfilments: readonly Fulfilment[], commitAfterLast: boolean) {
   const byTenant = new Map<string, Fulfilment[]>();
   for (const fulfilment of fulfilments) byTenant.set(fulfilment.tenantId, [...(byTenant.get(fulfilment.tenantId) ?? []), fulfilment]);
-  const sent: { tenantId: string; group: Fulfilment[]; input: FulfilInput[]; ledgerLines: number; answer: Promise<FulfilRow[]> }[] = [];
-  for (const tenantId of [...byTenant.keys()].sort()) {
+  const tenantIds = [...byTenant.keys()].sort();
+  const sent: { group: Fulfilment[]; answer: Promise<FulfilRow[]> }[] = [];
+  for (const [position, tenantId] of tenantIds.entries()) {
     const group = byTenant.get(tenantId)!;
     const splits = group.map(({ payment, terms }) => collectedPaymentEntry({ id: payment.id, tenantId, amountXaf: payment.amountXaf, ...terms }));
-    const input = group.map(({ payment, attemptId, settlement }, i) => ({
+    const input: FulfilInput[] = group.map(({ payment, attemptId, settlement }, i) => ({
       payment_id: payment.id,
       attempt_id: attemptId,
       operator: settlement.transaction.operator ?? null,
       completed_at: settlement.now,
       gateway_app_id: payment.gatewayAppId,
       gateway_reference: settlement.reference,
+      phone: payment.phone,
       event: { attemptId, paymentId: payment.id, amountXaf: payment.amountXaf, ...splits[i]!.split },
     }));
     const ledgerRows = splits.flatMap(({ entry }) => journalEntryRows(entry).rows);
     await platform.enterTenant(tenantId);
-    const answer = platform.query<FulfilRow>(FULFIL_FOR_TENANT, [
+    const last = position === tenantIds.length - 1;
+    const answer = (commitAfterLast && last ? platform.queryAndCommit : platform.query)<FulfilRow>(FULFIL_FOR_TENANT, [
       tenantId,
       JSON.stringify(input),
       JSON.stringify(ledgerRows),
       input.map((row) => row.attempt_id),
       input.map((row) => row.payment_id),
       input.map((row) => row.gateway_reference),
+      group.length,
+      ledgerRows.length,
     ]);
     answer.catch(() => {}); // reported below, in tenant order
-    sent.push({ tenantId, group, input, ledgerLines: ledgerRows.length, answer });
+    sent.push({ group, answer });
   }
 
   const settled: { index: number; outcome: ConfirmOutcome }[] = [];
-  const refunds: { tenantId: string; fulfilment: Fulfilment; event: Record<string, unknown> }[] = [];
-  for (const { tenantId, group, input, ledgerLines, answer } of sent) {
-    const rows = await answer;
-    const paidAttempts = new Map(rows.map((row) => [row.attempt_id, row]));
-    const counts = rows[0];
-    if (paidAttempts.size !== group.length || counts?.payments_paid !== group.length || counts.ledger_lines !== ledgerLines) {
-      throw new AppError('INTERNAL', `fulfilment of ${group.length} payments changed ${paidAttempts.size} attempts, ${counts?.payments_paid ?? 0} payments, ${counts?.ledger_lines ?? 0}/${ledgerLines} ledger lines`);
-    }
-    group.forEach((fulfilment, i) => {
-      const row = paidAttempts.get(fulfilment.attemptId)!;
-      settled.push({ index: fulfilment.index, outcome: row.ticket_paid ? 'fulfilled' : 'duplicate_success_refund_required' });
-      if (!row.ticket_paid) refunds.push({ tenantId, fulfilment, event: { ticketId: row.ticket_id, ...input[i]!.event } });
-    });
-  }
-  // The ticket was already paid by another attempt: keep the money on the books and refund it.
-  for (const { tenantId, fulfilment, event } of refunds) {
-    await platform.enterTenant(tenantId);
-    await writeToOutbox(tx, tenantId, { topic: 'payment.refund_required', dedupeKey: `payment-refund:${fulfilment.payment.id}`, payload: { ...event, phone: fulfilment.payment.phone } });
+  for (const { group, answer } of sent) {
+    const paidAttempts = new Map((await answer).filter((row) => row.attempt_id !== null).map((row) => [row.attempt_id, row.ticket_paid]));
+    for (const fulfilment of group) settled.push({ index: fulfilment.index, outcome: paidAttempts.get(fulfilment.attemptId) ? 'fulfilled' : 'duplicate_success_refund_required' });
   }
   return settled;
 }
 
-type FulfilInput = { payment_id: string; attempt_id: string; operator: string | null; completed_at: Date; gateway_app_id: string; gateway_reference: string; event: Record<string, unknown> };
-type FulfilRow = { attempt_id: string; ticket_id: string; ticket_paid: boolean; payments_paid: number; ledger_lines: number };
+type FulfilInput = {
+  payment_id: string;
+  attempt_id: string;
+  operator: string | null;
+  completed_at: Date;
+  gateway_app_id: string;
+  gateway_reference: string;
+  phone: string;
+  event: Record<string, unknown>;
+};
+/** One row per attempt paid (none, with nulls, when the batch had none: the check still ran). */
+type FulfilRow = { attempt_id: string | null; ticket_id: string | null; ticket_paid: boolean | null };
 
 /** Settles one payment with every rule, in the caller's transaction (the payment row locked first). */
 async function settleOne(tx: Tx, platform: PlatformContext, settlement: Settlement, paymentId: string): Promise<ConfirmOutcome> {
