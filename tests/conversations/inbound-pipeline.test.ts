@@ -176,6 +176,25 @@ describe.each(testDrivers())('inbound pipeline on %s', (driver) => {
     for (const outcome of burst.slice(known.length * 2, known.length * 2 + 2)) expect(outcome.replies[0]!.body.text).toContain('Choisissez votre langue');
   });
 
+  it('answers the lookups of a round together, while another turn of the same round hands off to an agent', async () => {
+    const web = { account: webAccount, capabilities: BUTTON_CHANNEL };
+    const askers = Array.from({ length: 6 }, (_, i) => `lookup-${i}`);
+    for (const sender of [...askers, 'lookup-agent']) {
+      await inbound(sender, 'bonjour', web);
+      await inbound(sender, 'Français', web);
+    }
+    const [handedOff, ...answers] = await Promise.all([
+      inbound('lookup-agent', 'agent', web),
+      ...askers.map((sender, i) => inbound(sender, i % 2 === 0 ? 'Mon WiFi' : 'Mes tickets', web)),
+    ]);
+    expect(handedOff!.replies[0]!.body.text).toContain('Un agent va vous répondre');
+    expect((await conversationRow(handedOff!.conversationId)).mode).toBe('agent');
+    answers.forEach((answer, i) => {
+      expect(answer.replies[0]!.body.text).toContain(i % 2 === 0 ? 'Vous n’avez pas encore de forfait WiFi' : 'Vous n’avez aucun ticket');
+      expect(answer.awaitingAnswer).toBe(false);
+    });
+  });
+
   it('a bad message answered together with others fails alone', async () => {
     const web = { account: webAccount, capabilities: BUTTON_CHANNEL };
     const outcomes = await Promise.allSettled([

@@ -11,7 +11,7 @@ import { ensureConversationOf, findOrCreateContact, lockConversationAndReceive, 
 import { inboundFileSchema, inspectInboundFile, type AcceptedInboundFile } from './inbound-file.js';
 import { channelCapabilitiesSchema, freshConversationState, readConversationState, type ConversationState } from './conversation-state.js';
 import { lookupForConversation } from './lookup-for-conversation.js';
-import { decideConversationTurn, turnCatalogue, writeConversationTurn, type DecidedTurn, type StoredReply } from './run-conversation-turn.js';
+import { decideConversationTurn, turnCatalogue, writeConversationTurn, type StoredReply } from './run-conversation-turn.js';
 
 /** A conversation left alone this long starts afresh at the next message (an agent's conversation does not). */
 export const CONVERSATION_IDLE_EXPIRY_MS = 30 * 60_000;
@@ -183,39 +183,60 @@ async function answerInboundMessages(db: Database, tenantId: string, items: read
       // Issued in one tick: the round's statements leave in one write (decision 015).
       const received: (Received | undefined)[] = await Promise.all(round.map(({ item }) => receive(item)));
       const conversationIds = new Set<string>();
-      const writes: { index: number; conversationId: string; contactId: string; turn: DecidedTurn }[] = [];
-      for (const [position, { item, index }] of round.entries()) {
-        // A first message makes the contact and its conversation first.
-        const subjects = received[position] ?? (await receiveFirstMessage(tx, tenantId, item, () => receive(item)));
-        const { conversation, contact, tenant, inboundId } = subjects;
-        // Two senders merged into one contact (by phone) in one round: one conversation, two inputs at once.
-        if (conversationIds.has(conversation.id)) throw new Error('two messages of one conversation in one round');
-        conversationIds.add(conversation.id);
-        let state = readConversationState(conversation.state, conversation.mode);
-        if (!inboundId) {
-          outcomes[index] = { duplicate: true, conversationId: conversation.id, contactId: contact.id, replies: [], awaitingAnswer: isAwaitingAnswer(state) };
-          continue;
-        }
-        const expired = conversation.expiresAt !== null && conversation.expiresAt <= item.now;
-        if (expired && state.mode === 'bot') state = freshConversationState(state);
-        const turn = await decideConversationTurn(turnDb, {
-          tenantId,
-          conversation,
-          contact,
-          tenant,
-          state,
-          input: item.input,
-          now: item.now,
-          capabilities: item.capabilities,
-          contactPhoneE164: item.sender.phoneE164,
-          expiresAt: new Date(item.now.getTime() + CONVERSATION_IDLE_EXPIRY_MS),
-          catalogue,
-          ...(item.file ? { file: item.file, fileStore: item.fileStore } : {}),
-          // Read under the conversation's lock, in this transaction.
-          lookup: (what) => lookupForConversation({ db: sameTransaction(db, tenantId, tx, query), clock: item.clock }, { tenantId, contactId: contact.id, what }),
-        });
-        writes.push({ index, conversationId: conversation.id, contactId: contact.id, turn });
-      }
+      // The turns take the transaction one at a time (their savepoints cannot interleave), except
+      // while one waits for a lookup's answer: it only reads, so the next turn goes on meanwhile
+      // and the round's lookups share round trips instead of queueing one behind the other.
+      const baton = createBaton();
+      const decided = await Promise.allSettled(
+        round.map(async ({ item, index }, position) => {
+          let release = await baton.take();
+          try {
+            // A first message makes the contact and its conversation first.
+            const subjects = received[position] ?? (await receiveFirstMessage(tx, tenantId, item, () => receive(item)));
+            const { conversation, contact, tenant, inboundId } = subjects;
+            // Two senders merged into one contact (by phone) in one round: one conversation, two inputs at once.
+            if (conversationIds.has(conversation.id)) throw new Error('two messages of one conversation in one round');
+            conversationIds.add(conversation.id);
+            let state = readConversationState(conversation.state, conversation.mode);
+            if (!inboundId) {
+              outcomes[index] = { duplicate: true, conversationId: conversation.id, contactId: contact.id, replies: [], awaitingAnswer: isAwaitingAnswer(state) };
+              return undefined;
+            }
+            const expired = conversation.expiresAt !== null && conversation.expiresAt <= item.now;
+            if (expired && state.mode === 'bot') state = freshConversationState(state);
+            const turn = await decideConversationTurn(turnDb, {
+              tenantId,
+              conversation,
+              contact,
+              tenant,
+              state,
+              input: item.input,
+              now: item.now,
+              capabilities: item.capabilities,
+              contactPhoneE164: item.sender.phoneE164,
+              expiresAt: new Date(item.now.getTime() + CONVERSATION_IDLE_EXPIRY_MS),
+              catalogue,
+              ...(item.file ? { file: item.file, fileStore: item.fileStore } : {}),
+              // Read under the conversation's lock, in this transaction.
+              lookup: async (what) => {
+                release();
+                try {
+                  return await lookupForConversation({ db: sameTransaction(db, tenantId, tx, query), clock: item.clock }, { tenantId, contactId: contact.id, what });
+                } finally {
+                  release = await baton.take();
+                }
+              },
+            });
+            return { index, conversationId: conversation.id, contactId: contact.id, turn };
+          } finally {
+            release();
+          }
+        }),
+      );
+      // Every turn has settled (none still using the connection) before a failure ends the transaction.
+      const failed = decided.find((result) => result.status === 'rejected');
+      if (failed) throw failed.reason;
+      const writes = decided.flatMap((result) => (result.status === 'fulfilled' && result.value ? [result.value] : []));
       // The round's writes in one round trip; the batch's very last one carries the COMMIT.
       const written = await Promise.all(
         writes.map(({ turn }, position) => writeConversationTurn(waiting.length === 0 && position === writes.length - 1 ? queryAndCommit : query, turn)),
@@ -228,6 +249,20 @@ async function answerInboundMessages(db: Database, tenantId: string, items: read
     }
     return outcomes;
   });
+}
+
+/** A lock handed over in the order it was asked for: `take` resolves with the function that releases it. */
+function createBaton(): { take(): Promise<() => void> } {
+  let last = Promise.resolve();
+  return {
+    async take() {
+      const previous = last;
+      let release!: () => void;
+      last = new Promise<void>((resolve) => (release = resolve));
+      await previous;
+      return release;
+    },
+  };
 }
 
 function compareSenders(a: InboundItem, b: InboundItem): number {
