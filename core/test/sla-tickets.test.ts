@@ -94,22 +94,16 @@ describe.each(testDrivers())('ticket SLA on %s', (driver) => {
   const ticketRow = async (desk: Desk, ticketId: string) =>
     (await db.withTenant(desk.tenantId, (tx) => tx.select().from(tickets).where(and(eq(tickets.tenantId, desk.tenantId), eq(tickets.id, ticketId)))))[0]!;
 
-  /**
-   * A ticket's SLA events in time order. A warning and a breach recorded by the same run share
-   * their timestamp (the run's time), so ties are shown warning first, as they were recorded.
-   */
-  const eventsOf = async (desk: Desk, ticketId: string) => {
-    const rows = await db.withTenant(desk.tenantId, (tx) =>
+  /** A ticket's SLA events in time order (each at the time its threshold passed). */
+  const eventsAt = async (desk: Desk, ticketId: string) =>
+    db.withTenant(desk.tenantId, (tx) =>
       tx
         .select({ kind: ticketEvents.kind, data: ticketEvents.data, actorKind: ticketEvents.actorKind, createdAt: ticketEvents.createdAt })
         .from(ticketEvents)
-        .where(and(eq(ticketEvents.tenantId, desk.tenantId), eq(ticketEvents.ticketId, ticketId))),
+        .where(and(eq(ticketEvents.tenantId, desk.tenantId), eq(ticketEvents.ticketId, ticketId)))
+        .orderBy(asc(ticketEvents.createdAt)),
     );
-    const rank = (kind: string) => (kind === 'sla_warning' ? 0 : 1);
-    return rows
-      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || rank(a.kind) - rank(b.kind))
-      .map(({ createdAt: _createdAt, ...event }) => event);
-  };
+  const eventsOf = async (desk: Desk, ticketId: string) => (await eventsAt(desk, ticketId)).map(({ createdAt: _createdAt, ...event }) => event);
 
   const notificationsOf = async (desk: Desk) =>
     db.withTenant(desk.tenantId, (tx) => tx.select().from(notifications).where(eq(notifications.tenantId, desk.tenantId)).orderBy(asc(notifications.createdAt)));
@@ -293,6 +287,17 @@ describe.each(testDrivers())('ticket SLA on %s', (driver) => {
   });
 
   describe('checkTicketSla', () => {
+    it('a late run that finds the warning and the breach both due records each at the time it passed, in that order', async () => {
+      const desk = await helpdesk();
+      const ticket = await openTicket(desk);
+      expect(await check(desk, douala('2026-05-18T11:30'))).toMatchObject({ warnings: 1, breaches: 1 });
+      const events = (await eventsAt(desk, ticket.id)).filter((event) => (event.data as { target: string }).target === 'first_response');
+      expect(events.map((event) => [event.kind, event.createdAt.toISOString()])).toEqual([
+        ['sla_warning', douala('2026-05-18T09:48').toISOString()],
+        ['sla_breached', douala('2026-05-18T10:00').toISOString()],
+      ]);
+    });
+
     it('records the warning at 80 % and then the breach, once each even when two runs race, and notifies the assignee', async () => {
       const desk = await helpdesk();
       const ticket = await openTicket(desk);

@@ -91,10 +91,13 @@ async function recordDueAlerts(tx: Tx, options: { tenantId: string; timezone: st
       .update(tickets)
       .set({ [step.mark]: now })
       .where(and(eq(tickets.tenantId, tenantId), eq(tickets.id, ticketId), stepDue(step, now)))
-      .returning({ number: tickets.number, subject: tickets.subject, assigneeId: tickets.assigneeId, dueAt: step.due });
+      .returning({ number: tickets.number, subject: tickets.subject, assigneeId: tickets.assigneeId, dueAt: step.due, passedAt: step.passes });
     if (!ticket) continue;
     const dueAt = ticket.dueAt ?? now;
-    await recordTicketEvent(tx, { tenantId, ticketId, kind: step.alert, actor: SYSTEM_ACTOR, data: { target: step.target, dueAt: dueAt.toISOString() }, at: now });
+    // The activity log says when the threshold passed, not when this run noticed: a warning and a
+    // breach found by one late run keep their order (80 % before 100 %) instead of sharing a time.
+    const passedAt = ticket.passedAt && ticket.passedAt < now ? ticket.passedAt : now;
+    await recordTicketEvent(tx, { tenantId, ticketId, kind: step.alert, actor: SYSTEM_ACTOR, data: { target: step.target, dueAt: dueAt.toISOString() }, at: passedAt });
     await notifyUsers(tx, {
       tenantId,
       userIds: await alertRecipients(tx, tenantId, ticket.assigneeId),
