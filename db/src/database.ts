@@ -52,6 +52,18 @@ export interface RawStatement {
   text: string;
 }
 
+/** How a transaction is run. */
+export interface TransactionOptions {
+  /**
+   * Prepared (named) statements run their generic plan, made once per connection, instead of
+   * being planned again for each call's values. For hot paths whose statements are written to
+   * need no values to plan well (ids reached through arrays, never by joining JSON input): the
+   * planner otherwise keeps choosing custom plans for them, and planning their CTEs cost a quarter
+   * of PostgreSQL's CPU in a payment settlement (docs/decisions/009). Transaction-local.
+   */
+  genericPlans?: boolean;
+}
+
 export interface Database {
   readonly driver: DriverName;
   /** The role every runtime query runs as. */
@@ -60,9 +72,9 @@ export interface Database {
    * Runs `work` in a transaction where row-level security shows only `tenantId`'s rows, and
    * central tables only as far as they concern that tenant (read-only).
    */
-  withTenant<T>(tenantId: string, work: (tx: Tx, context: TenantContext) => Promise<T>): Promise<T>;
+  withTenant<T>(tenantId: string, work: (tx: Tx, context: TenantContext) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** Runs `work` in a transaction on central tables; tenant tables show nothing until enterTenant. */
-  withPlatform<T>(work: (tx: Tx, context: PlatformContext) => Promise<T>): Promise<T>;
+  withPlatform<T>(work: (tx: Tx, context: PlatformContext) => Promise<T>, options?: TransactionOptions): Promise<T>;
   ping(): Promise<void>;
   /** Idempotent. */
   close(): Promise<void>;
@@ -77,14 +89,17 @@ export const COMMIT_AFTER = Symbol('commitAfter');
 /** What set_config may be given inline: a validated uuid or nothing (see setContext). */
 const INLINE_TENANT_ID = /^[0-9a-f-]{36}$|^$/i;
 
-async function setContext(tx: Tx, context: { platform: boolean; tenantId: string }): Promise<void> {
+async function setContext(tx: Tx, context: { platform: boolean; tenantId: string }, options: TransactionOptions = {}): Promise<void> {
   // Values inline rather than as parameters: a statement without parameters goes out as a simple
   // query, which the node-postgres driver sends with BEGIN and the first real statement (connect.ts).
   // Safe: the tenant id was parsed as a uuid (hex digits and dashes only), checked again here.
   if (!INLINE_TENANT_ID.test(context.tenantId)) throw new Error('tenant id must be a uuid');
   // Transaction-local (third argument true): pooled connections never carry a context over.
   await tx.execute(
-    sql.raw(`${CONTEXT_STATEMENT_PREFIX}, '${context.platform ? 'on' : ''}', true), set_config('app.tenant_id', '${context.tenantId}', true)`),
+    sql.raw(
+      `${CONTEXT_STATEMENT_PREFIX}, '${context.platform ? 'on' : ''}', true), set_config('app.tenant_id', '${context.tenantId}', true)` +
+        (options.genericPlans ? ", set_config('plan_cache_mode', 'force_generic_plan', true)" : ''),
+    ),
   );
 }
 
@@ -147,16 +162,16 @@ export function createDatabase(options: {
   return {
     driver: options.driver,
     runtimeRole: options.runtimeRole,
-    async withTenant(tenantId, work) {
+    async withTenant(tenantId, work, transactionOptions) {
       const parsed = tenantIdSchema.parse(tenantId);
       return transaction(async (tx) => {
-        await setContext(tx, { platform: false, tenantId: parsed });
+        await setContext(tx, { platform: false, tenantId: parsed }, transactionOptions);
         return work(tx, rawRunners(tx));
       });
     },
-    async withPlatform(work) {
+    async withPlatform(work, transactionOptions) {
       return transaction(async (tx) => {
-        await setContext(tx, { platform: true, tenantId: '' });
+        await setContext(tx, { platform: true, tenantId: '' }, transactionOptions);
         return work(tx, {
           enterTenant: (tenantId) => setContext(tx, { platform: true, tenantId: tenantIdSchema.parse(tenantId) }),
           ...rawRunners(tx),

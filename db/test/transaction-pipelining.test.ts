@@ -112,4 +112,14 @@ describe.each(testDrivers())('transaction boundaries on %s', (driver) => {
     await db.withTenant(tenantA, (_tx, { queryAndCommit }) => queryAndCommit(checked, [tenantA, 'checked-good', 6, 1]));
     expect(await counterOf(tenantA, 'checked-good')).toEqual([6]);
   });
+  it('genericPlans holds for its transaction only, with the tenant context, and never leaks to the next ones on a connection', async () => {
+    const settings = { name: 'test.plan_settings', text: "select current_setting('plan_cache_mode') as mode, current_setting('app.tenant_id', true) as tenant" };
+    const inGeneric = await db.withTenant(tenantA, (_tx, { query }) => query<{ mode: string; tenant: string }>(settings), { genericPlans: true });
+    expect(inGeneric).toEqual([{ mode: 'force_generic_plan', tenant: tenantA }]);
+    const platformGeneric = await db.withPlatform((_tx, { queryAndCommit }) => queryAndCommit<{ mode: string }>(settings), { genericPlans: true });
+    expect(platformGeneric.map((row) => row.mode)).toEqual(['force_generic_plan']);
+    // As many transactions at once as the pool has connections: each reports the default.
+    const after = await Promise.all(Array.from({ length: 12 }, () => db.withTenant(tenantB, (_tx, { query }) => query<{ mode: string }>(settings))));
+    expect(new Set(after.flat().map((row) => row.mode))).toEqual(new Set(['auto']));
+  });
 });

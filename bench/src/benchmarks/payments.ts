@@ -196,7 +196,7 @@ interface SimulatorProcess {
 
 async function startSimulatorProcess(callbackUrl: string): Promise<SimulatorProcess> {
   const script = fileURLToPath(new URL('../campay-sim-process.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, callbackUrl], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...(process.env.BENCH_SIM_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_SIM_CPU_PROF] : []), '--import', 'tsx', script, callbackUrl], { stdio: ['pipe', 'pipe', 'inherit'] });
   const errors: string[] = [];
   const answers: ((line: Record<string, unknown>) => void)[] = [];
   let started: ((line: Record<string, unknown>) => void) | undefined;

@@ -115,7 +115,8 @@ const settlementsOf = groupCommitPer((db: Database) =>
   createGroupCommit<Settlement, ConfirmOutcome>({
     maxBatch: MAX_SETTLEMENTS_PER_TRANSACTION,
     maxConcurrentFlushes: CONCURRENT_SETTLEMENTS,
-    flush: (settlements) => db.withPlatform((tx, platform) => settleAll(tx, platform, settlements)),
+    // Its statements are written for generic plans: planned once per connection, not per batch.
+    flush: (settlements) => db.withPlatform((tx, platform) => settleAll(tx, platform, settlements), { genericPlans: true }),
   }),
 );
 

@@ -51,7 +51,7 @@ const eventStoreOf = groupCommitPer((db: Database) =>
       // the same order and cannot deadlock.
       const unique = [...new Map(events.map((event) => [event.event_key, event])).values()].sort((a, b) => (a.event_key < b.event_key ? -1 : a.event_key > b.event_key ? 1 : 0));
       // The transaction's only statement: it goes out with BEGIN and COMMIT in one round trip.
-      const inserted = await db.withPlatform((_tx, platform) => platform.queryAndCommit<{ event_key: string }>(STORE_WEBHOOK_EVENTS, [JSON.stringify(unique)]));
+      const inserted = await db.withPlatform((_tx, platform) => platform.queryAndCommit<{ event_key: string }>(STORE_WEBHOOK_EVENTS, [JSON.stringify(unique)]), { genericPlans: true });
       const fresh = new Set(inserted.map((row) => row.event_key));
       // The first of several identical callbacks in one batch is the accepted one.
       return events.map((event) => (fresh.delete(event.event_key) ? 'accepted' : 'duplicate'));
