@@ -23,12 +23,15 @@ function hostTimes(): { busyMs: number; totalMs: number } {
   return { busyMs, totalMs };
 }
 
-/** CPU time (ms, user + system) per process of the groups, from /proc; empty when /proc is not readable (not Linux). */
-function groupsCpuMs(groups: readonly ProcessGroup[]): Map<string, { label: string; ms: number }> {
+/**
+ * CPU time (ms, user + system) per process of the groups, from /proc; empty when /proc is not
+ * readable (not Linux). Every process is looked at, or only `pids` (those found by an earlier call).
+ */
+function groupsCpuMs(groups: readonly ProcessGroup[], pids?: Iterable<string>): Map<string, { label: string; ms: number }> {
   const totals = new Map<string, { label: string; ms: number }>();
-  let entries: string[];
+  let entries: Iterable<string>;
   try {
-    entries = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
+    entries = pids ?? readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
   } catch {
     return totals;
   }
@@ -68,8 +71,9 @@ export interface CpuUsed {
   /** This Node process, all threads. */
   processMs: number;
   /**
-   * Per group label; a process that started meanwhile counts from zero, one that ended counts up
-   * to the last sample (every 200 ms: pools close idle connections during a run).
+   * Per group label; a process that started meanwhile and still runs counts from zero, one that
+   * ended counts up to the last sample (every 200 ms: pools close idle connections during a run);
+   * one that both started and ended meanwhile is missed.
    */
   groupsMs: Record<string, number>;
   hostBusyMs: number;
@@ -83,13 +87,15 @@ export function startCpuMeter(groups: readonly ProcessGroup[] = []): () => CpuUs
   const host0 = hostTimes();
   const first = groupsCpuMs(groups);
   const last = new Map(first);
-  const sample = () => {
-    for (const [pid, seen] of groupsCpuMs(groups)) last.set(pid, seen);
+  // In between, only the processes found at the start are read again (a few files, not all of
+  // /proc: the sampler runs on the measured process's event loop); the last sample looks at all.
+  const sample = (everyProcess: boolean) => {
+    for (const [pid, seen] of groupsCpuMs(groups, everyProcess ? undefined : first.keys())) last.set(pid, seen);
   };
-  const sampler = groups.length > 0 ? setInterval(sample, GROUP_SAMPLE_INTERVAL_MS).unref() : undefined;
+  const sampler = groups.length > 0 ? setInterval(() => sample(false), GROUP_SAMPLE_INTERVAL_MS).unref() : undefined;
   return () => {
     clearInterval(sampler);
-    sample();
+    sample(true);
     const used = process.cpuUsage(process0);
     const host = hostTimes();
     const groupsMs = Object.fromEntries(groups.map((group) => [group.label, 0]));

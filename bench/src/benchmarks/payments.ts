@@ -58,8 +58,13 @@ import { insertContactsWithTickets, shuffle } from '../seed-tickets.js';
 
 /** Confirmations measured (each a distinct pending payment, seeded beforehand). */
 const PAYMENTS = positiveInteger('BENCH_PAYMENTS', 3_000);
-/** Confirmations run first, unmeasured: connections, JIT, query plans. */
-const WARMUP = Math.min(500, Math.ceil(PAYMENTS / 5));
+/**
+ * Confirmations run first, unmeasured: connections, JIT, query plans. Measured on this machine
+ * (docs/benchmarks.md): CPU per confirmation kept falling until about 2 500 of them (500: 2.3 ms
+ * of host CPU; 1 500: 1.7; 2 500: 1.4; 4 000: 1.3), so the measured run starts after 3 000, as
+ * a server that has been running would. The baseline gets as many warm-up requests.
+ */
+const WARMUP = positiveInteger('BENCH_WARMUP', 3_000);
 /** Payments (or baseline requests) in flight at once. */
 const CONCURRENCY = positiveInteger('BENCH_CONCURRENCY', 32);
 /** Runtime pool, as DATABASE_POOL_SIZE configures the server (default 10 there too). */
@@ -68,6 +73,8 @@ const POOL_SIZE = positiveInteger('DATABASE_POOL_SIZE', 10);
 const CONFIRM_CONCURRENCY = process.env.BENCH_CONFIRM_CONCURRENCY ? positiveInteger('BENCH_CONFIRM_CONCURRENCY', 1) : undefined;
 /** Writes a V8 CPU profile of the measured confirmations there (open it in Chrome DevTools). */
 const CPU_PROFILE = process.env.BENCH_CPU_PROFILE || undefined;
+/** A directory: the simulator's process writes its whole-life V8 CPU profile there when it exits (node --cpu-prof). */
+const SIM_CPU_PROFILE_DIR = process.env.BENCH_SIM_CPU_PROF || undefined;
 const BASELINE_REQUESTS = 5_000;
 const TENANTS = 10;
 const PRICE_XAF = 500;
@@ -196,7 +203,7 @@ interface SimulatorProcess {
 
 async function startSimulatorProcess(callbackUrl: string): Promise<SimulatorProcess> {
   const script = fileURLToPath(new URL('../campay-sim-process.ts', import.meta.url));
-  const child = spawn(process.execPath, [...(process.env.BENCH_SIM_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_SIM_CPU_PROF] : []), '--import', 'tsx', script, callbackUrl], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...(SIM_CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${SIM_CPU_PROFILE_DIR}`] : []), '--import', 'tsx', script, callbackUrl], { stdio: ['pipe', 'pipe', 'inherit'] });
   const errors: string[] = [];
   const answers: ((line: Record<string, unknown>) => void)[] = [];
   let started: ((line: Record<string, unknown>) => void) | undefined;
@@ -237,8 +244,8 @@ async function measureBaseline(url: string, requests: number, groups: readonly P
     // Each request its own key: they may all be in flight together.
     return { key: `baseline-${i}`, url: `${url}?${query}` };
   };
-  await runHttpLoad(Array.from({ length: 500 }, (_, i) => call(i)), CONCURRENCY); // warm-up
-  const calls = Array.from({ length: requests }, (_, i) => call(500 + i));
+  await runHttpLoad(Array.from({ length: WARMUP }, (_, i) => call(i)), CONCURRENCY); // warm-up, as long as the confirmations'
+  const calls = Array.from({ length: requests }, (_, i) => call(WARMUP + i));
   const cpu = startCpuMeter(groups);
   const result = await runHttpLoad(calls, CONCURRENCY);
   return { ...result, cpu: cpu() };

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Agent, request, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { CampaySimulatorFaults } from './campay-sim-schemas.js';
@@ -40,7 +41,10 @@ export class CallbackDispatcher {
   constructor(
     private readonly target: () => CallbackTarget,
     private readonly faults: () => CampaySimulatorFaults,
-  ) {}
+  ) {
+    // Every delivery under way listens to it (close() cancels them all): no leak past 10 of them.
+    setMaxListeners(0, this.abort.signal);
+  }
 
   /** Queues one callback under the faults in force now. Never throws, never waits. */
   dispatch(params: Record<string, string>): void {

@@ -178,6 +178,8 @@ export async function startCampaySimulator(options: CampaySimulatorOptions = {})
 
   const tokens = new Map<string, number>(); // token -> expiry (ms since epoch)
   const transactions = new Map<string, SimTransaction>();
+  /** "COLLECT:ext-ref" -> the first transaction made with that external reference (collects are idempotent on it). */
+  const byExternalReference = new Map<string, SimTransaction>();
   const balances: Record<SimOperator, number> = { MTN: options.balance?.mtn ?? 0, ORANGE: options.balance?.orange ?? 0 };
   const requestLog: SimRequest[] = [];
   const timers = new Set<NodeJS.Timeout>();
@@ -278,13 +280,15 @@ export async function startCampaySimulator(options: CampaySimulatorOptions = {})
       created_at: new Date().toISOString(),
     };
     transactions.set(transaction.reference, transaction);
+    const externalKey = `${transaction.endpoint}:${transaction.external_reference}`;
+    if (transaction.external_reference && !byExternalReference.has(externalKey)) byExternalReference.set(externalKey, transaction);
     scheduleAutoResolve(transaction);
     return transaction;
   }
 
   function findByExternalReference(endpoint: SimTransaction['endpoint'], externalReference: string | undefined): SimTransaction | undefined {
     if (!externalReference) return undefined;
-    return [...transactions.values()].find((t) => t.endpoint === endpoint && t.external_reference === externalReference);
+    return byExternalReference.get(`${endpoint}:${externalReference}`);
   }
 
   function requireToken(request: IncomingMessage): void {
