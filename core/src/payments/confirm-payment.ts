@@ -184,11 +184,14 @@ const FULFIL_FOR_TENANT: RawStatement = {
   WHERE a.tenant_id = $1::uuid AND a.id = ANY($4::uuid[]) AND a.id = i.attempt_id
   RETURNING a.id AS attempt_id, a.ticket_id
 ), paid_before AS (
+  -- One lookup by ticket per attempt (LATERAL ... LIMIT 1): as a semi-join, a generic plan once
+  -- scanned every successful attempt of the tenant instead.
   SELECT a.ticket_id FROM attempts a
-  WHERE EXISTS (
+  JOIN LATERAL (
     SELECT 1 FROM payment_attempts o
     WHERE o.tenant_id = $1::uuid AND o.ticket_id = a.ticket_id AND o.id <> a.attempt_id AND o.status = 'successful'
-  )
+    LIMIT 1
+  ) other_success ON true
 ), ticket_paid AS (
   INSERT INTO outbox (tenant_id, topic, dedupe_key, payload)
   SELECT $1::uuid, 'ticket.paid', 'ticket-paid:' || a.ticket_id, jsonb_build_object('ticketId', a.ticket_id) || i.event || '{"late": false}'

@@ -446,7 +446,9 @@ export const paymentAttempts = pgTable(
     ...tenantKeys(t),
     uniqueIndex('payment_attempts_external_reference_key').on(t.tenantId, t.externalReference),
     uniqueIndex('payment_attempts_ticket_attempt_key').on(t.tenantId, t.ticketId, t.attemptNumber),
-    index('payment_attempts_pending_idx').on(t.tenantId, t.status, t.expiresAt),
+    // Pending attempts only. With every status in it, the planner once scanned all of a tenant's
+    // successful attempts through it to ask whether one ticket was paid (the ticket key answers that).
+    index('payment_attempts_pending_idx').on(t.tenantId, t.expiresAt).where(sql`${t.status} = 'pending'`),
     foreignKey({ columns: [t.tenantId, t.ticketId], foreignColumns: [tickets.tenantId, tickets.id] }),
     check('payment_attempts_amount_positive', sql`${t.amountXaf} > 0`),
     // A customer may try to pay one ticket at most three times.
