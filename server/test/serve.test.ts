@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { deleteRedisKeys } from '../../tests/support/redis-keys.js';
 import { cleanEnv, eventually, freePort, runRelais, startRelais } from '../../tests/support/relais-process.js';
 import { createTestDatabase, testDrivers } from '../../tests/support/test-database.js';
 
@@ -56,11 +57,12 @@ describe('relais serve, as a process', () => {
     async () => {
       const test = await createTestDatabase('postgres');
       const port = await freePort();
+      const queuePrefix = `relais-serve-test-${port}`;
       const env = cleanEnv({
         LOG_LEVEL: 'info',
         DATABASE_URL: (test.config as { url: string }).url,
         REDIS_URL: process.env.REDIS_URL!,
-        QUEUE_PREFIX: `relais-serve-test-${port}`,
+        QUEUE_PREFIX: queuePrefix,
         JOBS_IN_SERVER: 'false',
         PORT: String(port),
         HOST: '127.0.0.1',
@@ -76,6 +78,8 @@ describe('relais serve, as a process', () => {
         expect(await worker.stop('SIGINT')).toBe(0);
         expect(await server.stop('SIGTERM')).toBe(0);
         await test.drop();
+        // The schedules serve registered at boot, and their queues: nothing of the test stays in Redis.
+        expect(await deleteRedisKeys(process.env.REDIS_URL!, `${queuePrefix}:`)).toBe(0);
       }
     },
   );
