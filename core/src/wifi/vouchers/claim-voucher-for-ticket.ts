@@ -62,7 +62,9 @@ type Attempt =
   | { kind: 'claimed'; voucher: ClaimedVoucher }
   | { kind: 'out_of_stock'; packageId: string; ticketNumber: number }
   /** Out of stock is about to be recorded: the refund needs the payment, a central row. */
-  | { kind: 'payment_needed'; externalReference: string };
+  | { kind: 'payment_needed'; externalReference: string }
+  /** Every remaining voucher is being claimed: wait for those claims, in a transaction of its own. */
+  | { kind: 'wait_for_claims' };
 
 /**
  * Hands one voucher to a paid ticket whose category sells a WiFi package, exactly once under any
@@ -72,7 +74,7 @@ type Attempt =
  * - the oldest available voucher is taken with FOR UPDATE SKIP LOCKED, so concurrent claims of
  *   different tickets never wait on each other's voucher; when every remaining one is locked, a
  *   waiting pass decides (a claim that rolls back gives its voucher back, and we must not call
- *   that out of stock).
+ *   that out of stock), one claim of the package at a time (see waitForTurnToWait).
  * Out of stock: a package that generates on demand makes a voucher for the ticket (the router
  * push follows, through the outbox); otherwise the ticket is recorded out of stock once
  * (`wifi.out_of_stock`, `payment.refund_required` for the payment, admins notified), and this and
@@ -84,10 +86,11 @@ type Attempt =
 export async function claimVoucherForTicket(deps: { db: Database; clock: Clock }, options: z.input<typeof claimInput>): Promise<ClaimedVoucher> {
   const { tenantId, ticketId } = parseInput(claimInput, options);
   let payment: PaymentReference | null | undefined;
+  let waiting = false;
   for (let collisions = 0; ; ) {
     let attempt: Attempt;
     try {
-      attempt = await deps.db.withTenant(tenantId, (tx, tenant) => claimInTransaction(tx, tenant, { tenantId, ticketId, now: deps.clock.now(), payment }));
+      attempt = await deps.db.withTenant(tenantId, (tx, tenant) => claimInTransaction(tx, tenant, { tenantId, ticketId, now: deps.clock.now(), payment, waiting }));
     } catch (error) {
       // A claim of the same ticket committed between this statement's snapshot and its ticket
       // lock (READ COMMITTED): it did not see that voucher and took another one, which the
@@ -96,6 +99,11 @@ export async function claimVoucherForTicket(deps: { db: Database; clock: Clock }
       throw error;
     }
     if (attempt.kind === 'claimed') return attempt.voucher;
+    if (attempt.kind === 'wait_for_claims') {
+      if (waiting) throw new AppError('INTERNAL', 'claimVoucherForTicket: asked to wait twice');
+      waiting = true;
+      continue;
+    }
     if (attempt.kind === 'out_of_stock') {
       throw new AppError('VOUCHER_OUT_OF_STOCK', `no voucher left for package ${attempt.packageId} (ticket #${attempt.ticketNumber})`, {
         details: { ticketId, packageId: attempt.packageId },
@@ -109,18 +117,25 @@ export async function claimVoucherForTicket(deps: { db: Database; clock: Clock }
 async function claimInTransaction(
   tx: Tx,
   tenant: TenantContext,
-  options: { tenantId: string; ticketId: string; now: Date; payment: PaymentReference | null | undefined },
+  options: { tenantId: string; ticketId: string; now: Date; payment: PaymentReference | null | undefined; waiting: boolean },
 ): Promise<Attempt> {
   const { tenantId, ticketId, now } = options;
   // The common case in one statement; when another claim of this ticket holds its lock, the
   // two-statement path waits for it and then reads what it left.
-  const fast = await lockTicketAndTakeVoucher(tenant, tenantId, ticketId, now);
+  const fast = options.waiting ? undefined : await lockTicketAndTakeVoucher(tenant, tenantId, ticketId, now);
   const context = fast?.context ?? (await lockTicket(tx, tenantId, ticketId));
   if (!context.packageId) throw new AppError('VALIDATION_FAILED', `ticket #${context.ticketNumber}: its category sells no WiFi package`);
   if (!context.attemptId) throw new AppError('CONFLICT', `ticket #${context.ticketNumber} is not paid`);
 
-  let taking = fast?.taking ?? (await takeAvailableVoucher(tx, tenantId, context, ticketId, now, true));
-  if (!taking.taken && !taking.existing && !taking.outOfStockRecorded) taking = await takeAvailableVoucher(tx, tenantId, context, ticketId, now, false);
+  let taking: VoucherTaking;
+  if (options.waiting) {
+    await waitForTurnToWait(tx, tenantId, context.packageId);
+    taking = await takeAvailableVoucher(tx, tenantId, context, ticketId, now, false);
+  } else {
+    taking = fast?.taking ?? (await takeAvailableVoucher(tx, tenantId, context, ticketId, now, true));
+    // None free, some being claimed: wait for those claims, but not in this transaction (see waitForTurnToWait).
+    if (!taking.taken && !taking.existing && !taking.outOfStockRecorded && taking.availableBefore > 0) return { kind: 'wait_for_claims' };
+  }
   if (taking.existing) return { kind: 'claimed', voucher: toClaimed(taking.existing, true) };
   if (taking.outOfStockRecorded) return { kind: 'out_of_stock', packageId: context.packageId, ticketNumber: context.ticketNumber };
   if (taking.taken) {
@@ -279,6 +294,21 @@ async function takeAvailableVoucher(tx: Tx, tenantId: string, context: TicketCon
     availableBefore: Number(row!.available_before),
   };
 }
+
+/**
+ * One waiting pass per package at a time (until its transaction ends). A locking read keeps the
+ * lock of a row it locked and then did not return (a voucher sold meanwhile), so a claim that
+ * waited while holding such locks, from its skip-locked pass or an earlier waiting pass, could hold
+ * a voucher another waiting claim needs while needing one of its: deadlocks, seen with 200 claims
+ * over 100 vouchers. So a waiting pass runs in a transaction of its own (holding only its ticket
+ * when it queues here) and one at a time: it then waits only for claims that took a voucher
+ * without waiting, which wait for nothing it holds.
+ */
+async function waitForTurnToWait(tx: Tx, tenantId: string, packageId: string): Promise<void> {
+  await executeRows(tx, sql`select pg_advisory_xact_lock(hashtextextended(${`wifi-claim-wait:${tenantId}:${packageId}`}, 0))`);
+}
+
+type VoucherTaking = Awaited<ReturnType<typeof takeAvailableVoucher>>;
 
 const outOfStockKey = (ticketId: string) => `wifi-out-of-stock:${ticketId}`;
 
