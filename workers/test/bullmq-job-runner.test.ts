@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createJobRunner, defineJob, type JobRunner } from '../src/index.js';
 import { silentLogger, waitFor } from './helpers.js';
+import { deleteRedisKeys } from '../../tests/support/redis-keys.js';
 import { jobRunnerSuite } from './job-runner-suite.js';
 
 const redisUrl = process.env.REDIS_URL;
@@ -12,26 +12,15 @@ const FILE_PREFIX = `relais-test-${randomUUID().slice(0, 8)}`;
 
 // Needs a real Redis: CI sets REDIS_URL; locally run `REDIS_URL=redis://127.0.0.1:6379 npx vitest run workers`.
 describe.skipIf(!redisUrl)('BullMQ job runner', () => {
-  let redis: Redis;
   let runnerCount = 0;
 
-  beforeAll(() => {
-    redis = new Redis(redisUrl!);
-  });
-
   async function deleteTestKeys(): Promise<void> {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${FILE_PREFIX}*`, 'COUNT', 1_000);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+    await deleteRedisKeys(redisUrl!, FILE_PREFIX);
   }
 
   afterAll(async () => {
-    await deleteTestKeys();
-    expect(await redis.keys(`${FILE_PREFIX}*`)).toEqual([]);
-    redis.disconnect();
+    // Nothing of this file left in Redis.
+    expect(await deleteRedisKeys(redisUrl!, FILE_PREFIX)).toBe(0);
   });
 
   jobRunnerSuite({

@@ -25,7 +25,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { and, count, eq, inArray, sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
+import { deleteRedisKeys } from '../../../tests/support/redis-keys.js';
 import pg from 'pg';
 import pino from 'pino';
 import {
@@ -251,20 +251,6 @@ async function measureBaseline(url: string, requests: number, groups: readonly P
   return { ...result, cpu: cpu() };
 }
 
-async function deleteRedisKeys(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = '0';
-    do {
-      const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1_000);
-      cursor = nextCursor;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
-
 async function postgresSettings(ownerUrl: string): Promise<Record<string, string>> {
   const client = new pg.Client({ connectionString: ownerUrl });
   await client.connect();
@@ -483,6 +469,6 @@ export async function run(): Promise<void> {
     sim?.close();
     await scratch.drop();
     await rm(filesDir, { recursive: true, force: true });
-    if (redisUrl) await deleteRedisKeys(redisUrl, queuePrefix);
+    if (redisUrl) await deleteRedisKeys(redisUrl, `${queuePrefix}:`);
   }
 }

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { contactIdentities, contacts, conversations, type RawStatement, type TenantContext, type Tx } from '@relais/db';
 import type { ChannelCapabilities } from '../shared/ports/channel-sender.js';
+import { lockKey } from '../shared/transaction-lock.js';
 import type { OfferedCategory, OfferedPackage } from './conversation-state.js';
 
 export type ContactRow = typeof contacts.$inferSelect;
@@ -21,11 +22,6 @@ export function uuidFromKey(key: string): string {
   const hex = createHash('sha256').update(key).digest('hex');
   // Shaped as a version-8 (custom) uuid so that uuid columns and validators accept it.
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
-
-/** Serialises, until the transaction ends, work on one key (first contact of one identity...). */
-export async function lockKey(tx: Tx, key: string): Promise<void> {
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`);
 }
 
 /**

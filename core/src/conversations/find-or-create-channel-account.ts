@@ -2,7 +2,7 @@ import { and, asc, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { CHANNEL_KINDS, channelAccounts, type Database } from '@relais/db';
 import { parseInput } from '../shared/parse-input.js';
-import { lockKey } from './conversation-records.js';
+import { lockKey } from '../shared/transaction-lock.js';
 
 const findOrCreateChannelAccountInput = z.object({
   tenantId: z.uuid(),

@@ -2,7 +2,7 @@ import { and, asc, eq } from 'drizzle-orm';
 import { categories, wifiPackages, type Tx } from '@relais/db';
 import { AppError } from '../shared/app-error.js';
 import { openTicket } from '../tickets/open-ticket.js';
-import { lockKey } from './conversation-records.js';
+import { lockKey } from '../shared/transaction-lock.js';
 
 /**
  * Opens a ticket for a conversation in the caller's transaction (see `openTicket`): in the given

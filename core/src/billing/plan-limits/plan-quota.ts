@@ -1,6 +1,7 @@
-import { and, asc, eq, ne, sql } from 'drizzle-orm';
+import { and, asc, eq, ne } from 'drizzle-orm';
 import { plans, tenants, type Tx } from '@relais/db';
 import { AppError } from '../../shared/app-error.js';
+import { lockKey } from '../../shared/transaction-lock.js';
 import { localDate, localMonth, startOfNextMonth } from '../subscriptions/billing-calendar.js';
 
 /** What a plan limits: tickets opened per calendar month, and active agents at any time. */
@@ -76,11 +77,10 @@ export async function loadPlanLimit(tx: Tx, tenantId: string, metric: PlanMetric
 
 /**
  * Serialises, until the transaction ends, the check-then-insert of one metric for one tenant, so
- * that two tickets opened at once cannot both take the last place. A transaction-level advisory
- * lock: no row to update, released at commit or rollback, available to the runtime role.
+ * that two tickets opened at once cannot both take the last place.
  */
 export async function lockPlanMetric(tx: Tx, tenantId: string, metric: PlanMetric): Promise<void> {
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`plan-limit:${metric}:${tenantId}`}, 0))`);
+  await lockKey(tx, `plan-limit:${metric}:${tenantId}`);
 }
 
 /** Share of the limit used, rounded down; null when unlimited. */

@@ -5,6 +5,7 @@ import { AppError } from '../../shared/app-error.js';
 import type { BilingualText } from '../../shared/bilingual-text.js';
 import { writeToOutbox } from '../../shared/outbox.js';
 import { parseInput } from '../../shared/parse-input.js';
+import { lockKey } from '../../shared/transaction-lock.js';
 import type { Clock } from '../../shared/ports/clock.js';
 import { insertVouchersWithFreshCodes, packageRouters, type CodeShape } from './voucher-insert.js';
 import { lowStockText, outOfStockCustomerText, outOfStockResellerText } from './voucher-texts.js';
@@ -305,7 +306,7 @@ async function takeAvailableVoucher(tx: Tx, tenantId: string, context: TicketCon
  * without waiting, which wait for nothing it holds.
  */
 async function waitForTurnToWait(tx: Tx, tenantId: string, packageId: string): Promise<void> {
-  await executeRows(tx, sql`select pg_advisory_xact_lock(hashtextextended(${`wifi-claim-wait:${tenantId}:${packageId}`}, 0))`);
+  await lockKey(tx, `wifi-claim-wait:${tenantId}:${packageId}`);
 }
 
 type VoucherTaking = Awaited<ReturnType<typeof takeAvailableVoucher>>;
