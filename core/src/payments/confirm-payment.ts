@@ -211,8 +211,8 @@ FOR UPDATE OF p`,
  * Tickets are inserted in ticket order, so two transactions wait for each other's keys in one
  * order (no deadlock).
  *
- * Rows are reached by key from the rows just locked or changed, through id arrays ($4 attempts,
- * $5 payments, $6 gateway references) and LATERAL lookups, never by joining the JSON input: the
+ * Rows are reached by key through id arrays ($4 attempts, $5 payments, $6 gateway references,
+ * arrays of the rows just changed) and LATERAL lookups, never by joining the JSON input: the
  * prepared statement's generic plan guesses 100 input rows, and joined that way it hashed whole
  * tables (payments, attempts, webhook events) whenever their statistics were stale — a
  * sequential scan of every payment per batch.
@@ -229,18 +229,16 @@ const FULFIL_FOR_TENANT: RawStatement = {
   -- Checked on the row as locked: a concurrent change is waited for, then the conditions re-read.
   UPDATE payments p
   SET status = 'successful', operator = coalesce(i.operator, p.operator), failure_reason = NULL, completed_at = i.completed_at, updated_at = i.completed_at
-  FROM locked l
-  JOIN input i ON i.payment_id = l.id
-  JOIN tenants t ON t.id = $1::uuid AND t.billing_mode = i.billing_mode AND t.commission_rate_bps = i.commission_rate_bps
-  WHERE p.id = l.id
+  FROM input i JOIN tenants t ON t.id = $1::uuid AND t.billing_mode = i.billing_mode AND t.commission_rate_bps = i.commission_rate_bps
+  WHERE p.id = ANY (ARRAY(SELECT id FROM locked)) AND p.id = i.payment_id
     AND p.tenant_id = $1::uuid AND p.kind = 'customer_payment' AND p.status = 'pending' AND p.attempt_id = i.attempt_id
     AND p.amount_xaf = i.amount_xaf AND p.currency = i.currency AND p.external_reference = i.external_reference AND p.gateway_app_id = i.gateway_app_id
   RETURNING p.id AS payment_id, p.attempt_id, p.phone
 ), attempts AS (
   UPDATE payment_attempts a
   SET status = 'successful', failure_reason = NULL, completed_at = i.completed_at, updated_at = i.completed_at
-  FROM payments_paid pp JOIN input i ON i.payment_id = pp.payment_id
-  WHERE a.tenant_id = $1::uuid AND a.id = ANY($4::uuid[]) AND a.id = pp.attempt_id
+  FROM input i
+  WHERE a.tenant_id = $1::uuid AND a.id = ANY (ARRAY(SELECT attempt_id FROM payments_paid)) AND a.id = ANY($4::uuid[]) AND a.id = i.attempt_id
   RETURNING a.id AS attempt_id, a.ticket_id
 ), paid_before AS (
   -- One lookup by ticket per attempt (LATERAL ... LIMIT 1): as a semi-join, a generic plan once

@@ -53,13 +53,10 @@ const STORE_WEBHOOK_EVENTS: RawStatement = {
 SELECT s.event_key, h.*
 FROM stored s
 LEFT JOIN LATERAL (
-  -- One lookup by reference per event (LIMIT 1 keeps it so): joined as a set, a generic plan
-  -- scanned every pending payment instead.
   SELECT p.id AS payment_id, p.tenant_id, p.attempt_id, p.amount_xaf, p.currency, p.external_reference, t.billing_mode, t.commission_rate_bps
   FROM payments p JOIN tenants t ON t.id = p.tenant_id
   WHERE s.reported_status = 'SUCCESSFUL' AND p.gateway_app_id = s.gateway_app_id AND p.gateway_reference = s.gateway_reference
     AND p.kind = 'customer_payment' AND p.status = 'pending'
-  LIMIT 1
 ) h ON true`,
 };
 const MAX_EVENTS_PER_INSERT = 256;
