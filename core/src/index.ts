@@ -17,7 +17,6 @@ export * from './payments/create-gateway-directory.js';
 export * from './payments/payment-jobs.js';
 export * from './payments/start-ticket-payment.js';
 export * from './payments/confirm-payment.js';
-export * from './payments/settlement-hint.js';
 export * from './payments/record-campay-webhook.js';
 export * from './payments/reconcile-payments.js';
 export * from './payments/cameroon-msisdn.js';

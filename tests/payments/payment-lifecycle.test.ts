@@ -8,10 +8,7 @@ import {
   ledgerTrialBalance,
   PAYMENT_PENDING_TIMEOUT_MS,
   reconcilePayments,
-  recordCampayWebhook,
   startTicketPayment,
-  type JobQueue,
-  type SettlementHint,
   walletBalance,
   accountBalance,
   dispatchOutbox,
@@ -19,7 +16,7 @@ import {
   settlePayout,
 } from '@relais/core';
 import { buildOutboxConsumers } from '@relais/workers';
-import { outbox, paymentAttempts, payments, paymentSplits, paymentWebhookEvents, tenants } from '@relais/db';
+import { outbox, paymentAttempts, payments, paymentSplits, paymentWebhookEvents } from '@relais/db';
 import { signHs256Jwt, startCampaySimulator, type CampaySimulator } from '@relais/sim';
 import { build } from '../../server/src/app.js';
 import type { Services } from '../../server/src/services.js';
@@ -329,86 +326,6 @@ describe('payment lifecycle: CamPay simulator over HTTP, real database, webhook 
     }
     const error = await startTicketPayment(deps(), { tenantId, ticketId, payerPhone: MTN_PHONE }).catch((e: unknown) => e);
     expect((error as AppError).code).toBe('PAYMENT_RETRIES_EXHAUSTED');
-  });
-
-  describe('settlement hints', () => {
-    /** A pending payment approved at CamPay whose callback was lost, with the hint its event would give. */
-    const approvedPayment = async (priceXaf = 500) => {
-      const { ticketId } = await createPricedTicket(services.db, tenantId, priceXaf);
-      sim.setFaults({ drop: true });
-      const started = await startTicketPayment(deps(), { tenantId, ticketId, payerPhone: MTN_PHONE });
-      const payment = await paymentRow(started.paymentId);
-      await sim.approve(payment.gatewayReference!);
-      const hint: SettlementHint = {
-        paymentId: payment.id,
-        tenantId,
-        attemptId: payment.attemptId!,
-        amountXaf: payment.amountXaf,
-        currency: payment.currency,
-        externalReference: payment.externalReference,
-        billingMode: 'commission',
-        commissionRateBps: 1_000,
-      };
-      return { ticketId, payment, reference: payment.gatewayReference!, hint };
-    };
-    const ledgerOf = (paymentId: string) =>
-      services.db.withPlatform(async (tx) =>
-        Object.fromEntries((await tx.select().from(paymentSplits).where(eq(paymentSplits.paymentId, paymentId))).map((row) => [row.account, Number(row.amountXaf)])),
-      );
-
-    it('stores a success with the pending payment it names, and no hint for failures, replays or unknown references', async () => {
-      const { payment, reference, hint } = await approvedPayment();
-      const enqueued: { name: string; payload: unknown }[] = [];
-      const jobs: JobQueue = {
-        async enqueue(name, payload) {
-          enqueued.push({ name, payload });
-          return { id: String(enqueued.length), added: true };
-        },
-      };
-      const signed = (claims: Record<string, string>) => ({ ...claims, signature: signHs256Jwt(claims, sim.webhookKey) });
-      const success = signed({ status: 'SUCCESSFUL', reference, amount: String(payment.amountXaf), currency: 'XAF', external_reference: payment.externalReference });
-      const record = (params: Record<string, unknown>) => recordCampayWebhook({ db: services.db, gateways: services.gateways, jobs }, { gatewayAppId: 'platform', params });
-      expect(await record(signed({ status: 'FAILED', reference, external_reference: payment.externalReference }))).toBe('accepted');
-      expect(await record(success)).toBe('accepted');
-      expect(await record(success)).toBe('duplicate');
-      expect(await record(signed({ status: 'SUCCESSFUL', reference: 'unknown-ref-hint' }))).toBe('accepted');
-      expect(enqueued.map(({ payload }) => (payload as { hint?: SettlementHint }).hint)).toEqual([undefined, hint, undefined, undefined]);
-      // The job the route would have run, with that hint: one fulfilment, the 90/10 split.
-      expect(await confirmPayment(deps(), enqueued[1]!.payload as Parameters<typeof confirmPayment>[1])).toBe('fulfilled');
-      expect(await ledgerOf(payment.id)).toEqual({ gateway_clearing: 500, platform_revenue: -50, tenant_wallet: -450 });
-    });
-
-    it('fulfils once when 50 confirmations with the same hint race', async () => {
-      const { ticketId, payment, reference, hint } = await approvedPayment(700);
-      const outcomes = await Promise.all(Array.from({ length: 50 }, () => confirmPayment(deps(), { gatewayAppId: 'platform', gatewayReference: reference, hint })));
-      expect(outcomes.filter((o) => o === 'fulfilled')).toHaveLength(1);
-      expect(outcomes.filter((o) => o === 'already_fulfilled')).toHaveLength(49);
-      expect(await outboxTopics(ticketId)).toEqual(['ticket.paid']);
-      expect(await journalsOf(payment.id)).toBe(3);
-    });
-
-    it('settles by the payment as it is when the hint is stale or names another payment', async () => {
-      // Terms changed since the callback was stored: the current rate (20%) is applied.
-      const stale = await approvedPayment(1_000);
-      await services.db.withPlatform((tx) => tx.update(tenants).set({ commissionRateBps: 2_000 }).where(eq(tenants.id, tenantId)));
-      try {
-        expect(await confirmPayment(deps(), { gatewayAppId: 'platform', gatewayReference: stale.reference, hint: stale.hint })).toBe('fulfilled');
-      } finally {
-        await services.db.withPlatform((tx) => tx.update(tenants).set({ commissionRateBps: 1_000 }).where(eq(tenants.id, tenantId)));
-      }
-      expect(await ledgerOf(stale.payment.id)).toEqual({ gateway_clearing: 1_000, platform_revenue: -200, tenant_wallet: -800 });
-
-      // A hint naming another pending payment (same amount) pays neither it nor, through it, this one twice.
-      const paid = await approvedPayment(600);
-      const other = await approvedPayment(600);
-      const misleading = { ...other.hint, externalReference: paid.payment.externalReference };
-      expect(await confirmPayment(deps(), { gatewayAppId: 'platform', gatewayReference: paid.reference, hint: misleading })).toBe('fulfilled');
-      expect((await paymentRow(paid.payment.id)).status).toBe('successful');
-      expect((await paymentRow(other.payment.id)).status).toBe('pending');
-      expect(await journalsOf(other.payment.id)).toBe(0);
-      expect(await outboxTopics(other.ticketId)).toEqual([]);
-      expect(await confirmPayment(deps(), { gatewayAppId: 'platform', gatewayReference: other.reference, hint: other.hint })).toBe('fulfilled');
-    });
   });
 
   describe('webhook endpoint', () => {

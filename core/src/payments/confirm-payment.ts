@@ -10,7 +10,6 @@ import type { GatewayTransaction } from '../shared/ports/payment-gateway.js';
 import type { GatewayDirectory } from './gateway-directory.js';
 import { createGroupCommit, groupCommitPer } from '../shared/group-commit.js';
 import { MAX_PAYMENT_ATTEMPTS_PER_TICKET } from './start-ticket-payment.js';
-import type { SettlementHint } from './settlement-hint.js';
 
 export type ConfirmOutcome =
   | 'fulfilled'
@@ -44,12 +43,11 @@ export function nextCheckDelayMs(checkCount: number): number {
  *
  * A callback names the app and the transaction: it is re-read at once, and the payment is found
  * (by that reference, or by our external reference when the collect's answer never came back)
- * when the settlement locks it — no lookup of its own on the way. With the hint its stored event
- * gave (settlement-hint.ts), a success is settled by one statement. The reconciler names a payment.
+ * when the settlement locks it — no lookup of its own on the way. The reconciler names a payment.
  */
 export async function confirmPayment(
   deps: { db: Database; gateways: GatewayDirectory; clock: Clock },
-  options: { gatewayAppId: string; gatewayReference?: string; externalReference?: string; paymentId?: string; hint?: SettlementHint },
+  options: { gatewayAppId: string; gatewayReference?: string; externalReference?: string; paymentId?: string },
 ): Promise<ConfirmOutcome> {
   let target: { gatewayAppId: string; reference: string };
   if (options.gatewayReference) {
@@ -85,7 +83,6 @@ export async function confirmPayment(
     reference: target.reference,
     transaction,
     now: deps.clock.now(),
-    hint: options.gatewayReference ? options.hint : undefined,
   });
 }
 
@@ -105,7 +102,6 @@ interface Settlement {
   reference: string;
   transaction: GatewayTransaction;
   now: Date;
-  hint: SettlementHint | undefined;
 }
 
 const MAX_SETTLEMENTS_PER_TRANSACTION = 64;
@@ -119,45 +115,10 @@ const settlementsOf = groupCommitPer((db: Database) =>
   createGroupCommit<Settlement, ConfirmOutcome>({
     maxBatch: MAX_SETTLEMENTS_PER_TRANSACTION,
     maxConcurrentFlushes: CONCURRENT_SETTLEMENTS,
-    flush: (settlements) => settleBatch(db, settlements),
+    // Its statements are written for generic plans: planned once per connection, not per batch.
+    flush: (settlements) => db.withPlatform((tx, platform) => settleAll(tx, platform, settlements), { genericPlans: true }),
   }),
 );
-
-/**
- * Successes that came with a hint are paid first, in a transaction that is a single round trip
- * (its statements and COMMIT sent together); whatever that did not settle — no hint, a hint no
- * longer true, failures, repeats — is settled by settleAll in a second transaction, which sees
- * the first one's work. Both use statements written for generic plans: planned once per
- * connection, not per batch.
- */
-async function settleBatch(db: Database, settlements: readonly Settlement[]): Promise<ConfirmOutcome[]> {
-  const outcomes: (ConfirmOutcome | undefined)[] = new Array(settlements.length).fill(undefined);
-  const hinted = hintedFulfilments(settlements);
-  if (hinted.length > 0) {
-    const settled = await db.withPlatform((_tx, platform) => fulfilForTenants(platform, hinted, { commitAfterLast: true, allMustBePaid: false }), { genericPlans: true });
-    for (const { index, outcome } of settled) outcomes[index] = outcome;
-  }
-  const rest = settlements.flatMap((settlement, index) => (outcomes[index] === undefined ? [{ settlement, index }] : []));
-  if (rest.length > 0) {
-    const settled = await db.withPlatform((tx, platform) => settleAll(tx, platform, rest.map(({ settlement }) => settlement)), { genericPlans: true });
-    rest.forEach(({ index }, i) => (outcomes[index] = settled[i]));
-  }
-  return outcomes as ConfirmOutcome[];
-}
-
-/** Successes whose hint matches what CamPay says, one per payment (repeats go the general way). */
-function hintedFulfilments(settlements: readonly Settlement[]): Fulfilment[] {
-  const seen = new Set<string>();
-  const fulfilments: Fulfilment[] = [];
-  settlements.forEach((settlement, index) => {
-    const { hint, transaction } = settlement;
-    if (!hint || transaction.status !== 'SUCCESSFUL' || !matches(hint, transaction) || seen.has(hint.paymentId)) return;
-    seen.add(hint.paymentId);
-    const { paymentId, tenantId, attemptId, amountXaf, currency, externalReference, billingMode, commissionRateBps } = hint;
-    fulfilments.push({ index, settlement, paymentId, tenantId, attemptId, amountXaf, currency, externalReference, terms: { billingMode, commissionRateBps } });
-  });
-  return fulfilments;
-}
 
 const PAYMENT_OF_KEY = `SELECT p.id FROM payments p
     WHERE p.id = q.payment_id
@@ -177,9 +138,8 @@ async function paymentExists(db: Database, key: PaymentKey): Promise<boolean> {
 
 /**
  * Finds each key's payment (by id, by the gateway's reference, or by our external reference for
- * a callback of a collect whose answer we never received) and locks the payments in tenant and
- * id order (as the fulfilment statements lock theirs, tenant by tenant), so that concurrent
- * batches cannot deadlock, with their tenant's terms. One row per key found (`i`).
+ * a callback of a collect whose answer we never received) and locks the payments in id order, so
+ * that concurrent batches cannot deadlock, with their tenant's terms. One row per key found (`i`).
  * Payments are reached through the array of ids found, never by joining the JSON input: a
  * prepared statement's generic plan guesses 100 input rows and, joined that way, hashed the whole
  * payments table (3 ms a batch instead of a few index lookups).
@@ -193,52 +153,35 @@ const LOCK_PAYMENTS: RawStatement = {
 SELECT f.i, p.*, t.billing_mode, t.commission_rate_bps
 FROM payments p JOIN found f ON f.payment_id = p.id LEFT JOIN tenants t ON t.id = p.tenant_id
 WHERE p.id = ANY (ARRAY(SELECT payment_id FROM found))
-ORDER BY p.tenant_id, p.id
+ORDER BY p.id
 FOR UPDATE OF p`,
 };
 
 /**
  * Everything a tenant's first successes change, in one statement (tenant entered, platform on):
- * it locks the payments (in id order), pays each one that is still what the caller computed
- * from — a pending customer payment of this tenant and attempt, with the same amount, currency
- * and reference, under the same terms — and for those only: attempts paid, "ticket.paid" for
- * each ticket no other attempt has paid ("payment.refund_required" for the others), ledger lines,
- * webhook events processed. It returns the attempts it paid. With $7 (a count), it fails
- * (relais_assert, migration 0015) unless it paid that many, all it was given. Two attempts of one
- * ticket, in this batch or in concurrent transactions, cannot both write "ticket.paid": its key
- * is unique per ticket, and a concurrent insert of the same key waits for the other transaction
- * and then writes nothing — the attempt that got no message is refunded (docs/decisions/009).
- * Tickets are inserted in ticket order, so two transactions wait for each other's keys in one
- * order (no deadlock).
+ * attempts paid, "ticket.paid" for each ticket no other attempt has paid ("payment.refund_required"
+ * for the others), payments successful, ledger lines, webhook events processed; the statement
+ * fails (relais_assert, migration 0015) unless it changed exactly the rows it was given. Two attempts of one ticket, in this batch or in
+ * concurrent transactions, cannot both write "ticket.paid": its key is unique per ticket, and a
+ * concurrent insert of the same key waits for the other transaction and then writes nothing —
+ * the attempt that got no message is refunded (docs/decisions/009). Tickets are inserted in
+ * ticket order, so two transactions wait for each other's keys in one order (no deadlock).
  *
- * Rows are reached by key through id arrays ($4 attempts, $5 payments, $6 gateway references,
- * arrays of the rows just changed) and LATERAL lookups, never by joining the JSON input: the
- * prepared statement's generic plan guesses 100 input rows, and joined that way it hashed whole
- * tables (payments, attempts, webhook events) whenever their statistics were stale — a
- * sequential scan of every payment per batch.
+ * Rows are reached by key through the id arrays ($4 attempts, $5 payments, $6 gateway references)
+ * and LATERAL lookups, never by joining the JSON input: the prepared statement's generic plan
+ * guesses 100 input rows, and joined that way it hashed whole tables (payments, attempts, webhook
+ * events) whenever their statistics were stale — a sequential scan of every payment per batch.
  */
 const FULFIL_FOR_TENANT: RawStatement = {
   name: 'confirm_fulfil_for_tenant',
   text: `WITH input AS (
   SELECT * FROM jsonb_to_recordset($2::jsonb)
-    AS x(payment_id uuid, attempt_id uuid, amount_xaf bigint, currency text, external_reference text, billing_mode text, commission_rate_bps int,
-         operator text, completed_at timestamptz, gateway_app_id text, gateway_reference text, event jsonb)
-), locked AS MATERIALIZED (
-  SELECT p.id FROM payments p WHERE p.id = ANY($5::uuid[]) ORDER BY p.id FOR UPDATE
-), payments_paid AS (
-  -- Checked on the row as locked: a concurrent change is waited for, then the conditions re-read.
-  UPDATE payments p
-  SET status = 'successful', operator = coalesce(i.operator, p.operator), failure_reason = NULL, completed_at = i.completed_at, updated_at = i.completed_at
-  FROM input i JOIN tenants t ON t.id = $1::uuid AND t.billing_mode = i.billing_mode AND t.commission_rate_bps = i.commission_rate_bps
-  WHERE p.id = ANY (ARRAY(SELECT id FROM locked)) AND p.id = i.payment_id
-    AND p.tenant_id = $1::uuid AND p.kind = 'customer_payment' AND p.status = 'pending' AND p.attempt_id = i.attempt_id
-    AND p.amount_xaf = i.amount_xaf AND p.currency = i.currency AND p.external_reference = i.external_reference AND p.gateway_app_id = i.gateway_app_id
-  RETURNING p.id AS payment_id, p.attempt_id, p.phone
+    AS x(payment_id uuid, attempt_id uuid, operator text, completed_at timestamptz, gateway_app_id text, gateway_reference text, phone text, event jsonb)
 ), attempts AS (
   UPDATE payment_attempts a
   SET status = 'successful', failure_reason = NULL, completed_at = i.completed_at, updated_at = i.completed_at
   FROM input i
-  WHERE a.tenant_id = $1::uuid AND a.id = ANY (ARRAY(SELECT attempt_id FROM payments_paid)) AND a.id = ANY($4::uuid[]) AND a.id = i.attempt_id
+  WHERE a.tenant_id = $1::uuid AND a.id = ANY($4::uuid[]) AND a.id = i.attempt_id
   RETURNING a.id AS attempt_id, a.ticket_id
 ), paid_before AS (
   -- One lookup by ticket per attempt (LATERAL ... LIMIT 1): as a semi-join, a generic plan once
@@ -257,24 +200,29 @@ const FULFIL_FOR_TENANT: RawStatement = {
   ORDER BY a.ticket_id, a.attempt_id
   ON CONFLICT (tenant_id, dedupe_key) DO NOTHING
   RETURNING (payload->>'attemptId')::uuid AS attempt_id
+), payments_paid AS (
+  UPDATE payments p
+  SET status = 'successful', operator = coalesce(i.operator, p.operator), failure_reason = NULL, completed_at = i.completed_at, updated_at = i.completed_at
+  FROM input i
+  WHERE p.id = ANY($5::uuid[]) AND p.id = i.payment_id
+  RETURNING p.id
 ), ledger AS (
   INSERT INTO payment_splits (journal_id, payment_id, account, tenant_id, amount_xaf, description)
   SELECT l."journalId", l."paymentId", l.account, l."tenantId", l."amountXaf", l.description
   FROM jsonb_to_recordset($3::jsonb) AS l("journalId" uuid, "paymentId" uuid, account text, "tenantId" uuid, "amountXaf" bigint, description text)
-  WHERE l."paymentId" IN (SELECT payment_id FROM payments_paid)
   RETURNING id
 ), events AS (
   UPDATE payment_webhook_events e
   SET processed_at = i.completed_at,
       outcome = CASE WHEN i.attempt_id IN (SELECT attempt_id FROM ticket_paid) THEN 'fulfilled' ELSE 'duplicate_success_refund_required' END
-  FROM input i JOIN attempts a ON a.attempt_id = i.attempt_id
+  FROM input i
   WHERE e.gateway_app_id = i.gateway_app_id AND e.gateway_reference = ANY($6::text[]) AND e.gateway_reference = i.gateway_reference AND e.processed_at IS NULL
   RETURNING e.id
 ), refunds AS (
   -- The ticket was already paid by another attempt: the money stays on the books and is refunded.
   INSERT INTO outbox (tenant_id, topic, dedupe_key, payload)
-  SELECT $1::uuid, 'payment.refund_required', 'payment-refund:' || i.payment_id, jsonb_build_object('ticketId', a.ticket_id, 'phone', pp.phone) || i.event
-  FROM attempts a JOIN input i ON i.attempt_id = a.attempt_id JOIN payments_paid pp ON pp.payment_id = i.payment_id
+  SELECT $1::uuid, 'payment.refund_required', 'payment-refund:' || i.payment_id, jsonb_build_object('ticketId', a.ticket_id, 'phone', i.phone) || i.event
+  FROM attempts a JOIN input i ON i.attempt_id = a.attempt_id
   WHERE a.attempt_id NOT IN (SELECT attempt_id FROM ticket_paid)
   ON CONFLICT (tenant_id, dedupe_key) DO NOTHING
   RETURNING id
@@ -283,7 +231,7 @@ const FULFIL_FOR_TENANT: RawStatement = {
 SELECT a.attempt_id, a.ticket_id, a.attempt_id IN (SELECT attempt_id FROM ticket_paid) AS ticket_paid
 FROM (
   SELECT relais_assert(
-    (SELECT count(*) FROM attempts) = (SELECT count(*) FROM payments_paid) AND ($7::int IS NULL OR (SELECT count(*) FROM payments_paid) = $7::int),
+    (SELECT count(*) FROM attempts) = $7 AND (SELECT count(*) FROM payments_paid) = $7 AND (SELECT count(*) FROM ledger) = $8,
     'a fulfilment changed other rows than the payments it settles') AS checked
 ) c
 LEFT JOIN attempts a ON true`,
@@ -300,19 +248,13 @@ WHERE e.gateway_app_id = x.gateway_app_id AND e.gateway_reference = x.gateway_re
 
 type LockedPayment = PaymentRecord & { billing_mode: 'subscription' | 'commission' | null; commission_rate_bps: number | null };
 
-/**
- * A first success of a pending customer payment, the common case, settled with set-based
- * statements; the payment as read under lock, or as its hint says (checked by the statement).
- */
+/** A first success of a pending customer payment: the common case, settled with set-based statements. */
 interface Fulfilment {
   index: number;
   settlement: Settlement;
-  paymentId: string;
+  payment: PaymentRow;
   tenantId: string;
   attemptId: string;
-  amountXaf: number;
-  currency: string;
-  externalReference: string;
   terms: { billingMode: 'subscription' | 'commission'; commissionRateBps: number };
 }
 
@@ -353,12 +295,9 @@ async function settleAll(tx: Tx, platform: PlatformContext, settlements: readonl
     fulfilments.push({
       index,
       settlement,
-      paymentId: payment.id,
+      payment,
       tenantId: payment.tenantId,
       attemptId: payment.attemptId,
-      amountXaf: payment.amountXaf,
-      currency: payment.currency,
-      externalReference: payment.externalReference,
       terms: { billingMode: row.billing_mode, commissionRateBps: row.commission_rate_bps },
     });
   });
@@ -378,54 +317,49 @@ async function settleAll(tx: Tx, platform: PlatformContext, settlements: readonl
     marked.catch(() => {}); // awaited below, after the fulfilments sent behind it
     for (const { index, outcome } of answered) outcomes[index] = outcome;
   }
-  for (const { index, outcome } of await fulfilForTenants(platform, fulfilments, { commitAfterLast, allMustBePaid: true })) outcomes[index] = outcome;
+  for (const { index, outcome } of await fulfilForTenants(platform, fulfilments, commitAfterLast)) outcomes[index] = outcome;
   await marked;
   for (const { index, paymentId } of oneByOne.sort((a, b) => a.index - b.index)) outcomes[index] = await settleOne(tx, platform, settlements[index]!, paymentId);
   return outcomes;
 }
 
 /**
- * The fast fulfilments, tenant by tenant in id order (one global order for the payments they lock
- * and the outbox keys they take). Each tenant's statement is sent without waiting for the
- * previous one's answer (the PostgreSQL driver pipelines them, each behind its "enter tenant"):
- * one round trip for all the tenants of a batch; with `commitAfterLast`, the last one carries the
- * transaction's COMMIT. If one fails, the transaction is aborted and so are those behind it (the
- * COMMIT then rolls back). Returns an outcome for each payment paid: all of them when
- * `allMustBePaid` (payments locked and checked by the caller), else those still as their hint said.
+ * The fast fulfilments, tenant by tenant in id order (one global order for the outbox keys they
+ * take). Each tenant's statement is sent without waiting for the previous one's answer (the
+ * PostgreSQL driver pipelines them, each behind its "enter tenant"): one round trip for all the
+ * tenants of a batch; with `commitAfterLast`, the last one carries the transaction's COMMIT. If
+ * one fails, the transaction is aborted and so are those behind it (the COMMIT then rolls back).
  */
-async function fulfilForTenants(platform: PlatformContext, fulfilments: readonly Fulfilment[], options: { commitAfterLast: boolean; allMustBePaid: boolean }) {
+async function fulfilForTenants(platform: PlatformContext, fulfilments: readonly Fulfilment[], commitAfterLast: boolean) {
   const byTenant = new Map<string, Fulfilment[]>();
   for (const fulfilment of fulfilments) byTenant.set(fulfilment.tenantId, [...(byTenant.get(fulfilment.tenantId) ?? []), fulfilment]);
   const tenantIds = [...byTenant.keys()].sort();
   const sent: { group: Fulfilment[]; answer: Promise<FulfilRow[]> }[] = [];
   for (const [position, tenantId] of tenantIds.entries()) {
     const group = byTenant.get(tenantId)!;
-    const splits = group.map(({ paymentId, amountXaf, terms }) => collectedPaymentEntry({ id: paymentId, tenantId, amountXaf, ...terms }));
-    const input: FulfilInput[] = group.map(({ paymentId, attemptId, amountXaf, currency, externalReference, terms, settlement }, i) => ({
-      payment_id: paymentId,
+    const splits = group.map(({ payment, terms }) => collectedPaymentEntry({ id: payment.id, tenantId, amountXaf: payment.amountXaf, ...terms }));
+    const input: FulfilInput[] = group.map(({ payment, attemptId, settlement }, i) => ({
+      payment_id: payment.id,
       attempt_id: attemptId,
-      amount_xaf: amountXaf,
-      currency,
-      external_reference: externalReference,
-      billing_mode: terms.billingMode,
-      commission_rate_bps: terms.commissionRateBps,
       operator: settlement.transaction.operator ?? null,
       completed_at: settlement.now,
-      gateway_app_id: settlement.gatewayAppId,
+      gateway_app_id: payment.gatewayAppId,
       gateway_reference: settlement.reference,
-      event: { attemptId, paymentId, amountXaf, ...splits[i]!.split },
+      phone: payment.phone,
+      event: { attemptId, paymentId: payment.id, amountXaf: payment.amountXaf, ...splits[i]!.split },
     }));
     const ledgerRows = splits.flatMap(({ entry }) => journalEntryRows(entry).rows);
     await platform.enterTenant(tenantId);
     const last = position === tenantIds.length - 1;
-    const answer = (options.commitAfterLast && last ? platform.queryAndCommit : platform.query)<FulfilRow>(FULFIL_FOR_TENANT, [
+    const answer = (commitAfterLast && last ? platform.queryAndCommit : platform.query)<FulfilRow>(FULFIL_FOR_TENANT, [
       tenantId,
       JSON.stringify(input),
       JSON.stringify(ledgerRows),
       input.map((row) => row.attempt_id),
       input.map((row) => row.payment_id),
       input.map((row) => row.gateway_reference),
-      options.allMustBePaid ? group.length : null,
+      group.length,
+      ledgerRows.length,
     ]);
     answer.catch(() => {}); // reported below, in tenant order
     sent.push({ group, answer });
@@ -434,10 +368,7 @@ async function fulfilForTenants(platform: PlatformContext, fulfilments: readonly
   const settled: { index: number; outcome: ConfirmOutcome }[] = [];
   for (const { group, answer } of sent) {
     const paidAttempts = new Map((await answer).filter((row) => row.attempt_id !== null).map((row) => [row.attempt_id, row.ticket_paid]));
-    for (const fulfilment of group) {
-      const ticketPaid = paidAttempts.get(fulfilment.attemptId);
-      if (ticketPaid !== undefined) settled.push({ index: fulfilment.index, outcome: ticketPaid ? 'fulfilled' : 'duplicate_success_refund_required' });
-    }
+    for (const fulfilment of group) settled.push({ index: fulfilment.index, outcome: paidAttempts.get(fulfilment.attemptId) ? 'fulfilled' : 'duplicate_success_refund_required' });
   }
   return settled;
 }
@@ -445,15 +376,11 @@ async function fulfilForTenants(platform: PlatformContext, fulfilments: readonly
 type FulfilInput = {
   payment_id: string;
   attempt_id: string;
-  amount_xaf: number;
-  currency: string;
-  external_reference: string;
-  billing_mode: 'subscription' | 'commission';
-  commission_rate_bps: number;
   operator: string | null;
   completed_at: Date;
   gateway_app_id: string;
   gateway_reference: string;
+  phone: string;
   event: Record<string, unknown>;
 };
 /** One row per attempt paid (none, with nulls, when the batch had none: the check still ran). */
@@ -550,7 +477,7 @@ function paymentFromRecord(record: PaymentRecord): PaymentRow {
   };
 }
 
-function matches(payment: Pick<PaymentRow, 'amountXaf' | 'currency' | 'externalReference'>, transaction: GatewayTransaction): boolean {
+function matches(payment: PaymentRow, transaction: GatewayTransaction): boolean {
   return (
     transaction.amountXaf === payment.amountXaf &&
     transaction.currency === payment.currency &&

@@ -6,7 +6,6 @@ import { verifyCampayWebhookSignature } from './campay/campay-webhook-signature.
 import type { GatewayDirectory } from './gateway-directory.js';
 import { createGroupCommit, groupCommitPer } from '../shared/group-commit.js';
 import { PAYMENT_JOBS } from './payment-jobs.js';
-import { settlementHintFromRecord, type SettlementHint, type SettlementHintRecord } from './settlement-hint.js';
 
 /** CamPay's callback parameters (query string or body); extra fields are kept, never required. */
 export const campayWebhookParams = z.looseObject({
@@ -31,39 +30,20 @@ interface WebhookEvent {
   payload: Record<string, unknown>;
 }
 
-interface StoredEvent {
-  receipt: WebhookReceipt;
-  hint: SettlementHint | undefined;
-}
-
-/**
- * Callbacks received at the same time share one INSERT and one commit (JSON: one parameter for
- * any number of rows). For each new event reporting a success, the statement also reads the
- * pending payment it names and its tenant's terms (the settlement hint, settlement-hint.ts).
- */
+/** Callbacks received at the same time share one INSERT and one commit (JSON: one parameter for any number of rows). */
 const STORE_WEBHOOK_EVENTS: RawStatement = {
   name: 'store_webhook_events',
-  text: `WITH stored AS (
-  INSERT INTO payment_webhook_events (gateway_app_id, event_key, gateway_reference, reported_status, payload)
-  SELECT e.gateway_app_id, e.event_key, e.gateway_reference, e.reported_status, e.payload
-  FROM jsonb_to_recordset($1::jsonb) AS e(gateway_app_id text, event_key text, gateway_reference text, reported_status text, payload jsonb)
-  ON CONFLICT (event_key) DO NOTHING
-  RETURNING event_key, gateway_app_id, gateway_reference, reported_status
-)
-SELECT s.event_key, h.*
-FROM stored s
-LEFT JOIN LATERAL (
-  SELECT p.id AS payment_id, p.tenant_id, p.attempt_id, p.amount_xaf, p.currency, p.external_reference, t.billing_mode, t.commission_rate_bps
-  FROM payments p JOIN tenants t ON t.id = p.tenant_id
-  WHERE s.reported_status = 'SUCCESSFUL' AND p.gateway_app_id = s.gateway_app_id AND p.gateway_reference = s.gateway_reference
-    AND p.kind = 'customer_payment' AND p.status = 'pending'
-) h ON true`,
+  text: `INSERT INTO payment_webhook_events (gateway_app_id, event_key, gateway_reference, reported_status, payload)
+SELECT e.gateway_app_id, e.event_key, e.gateway_reference, e.reported_status, e.payload
+FROM jsonb_to_recordset($1::jsonb) AS e(gateway_app_id text, event_key text, gateway_reference text, reported_status text, payload jsonb)
+ON CONFLICT (event_key) DO NOTHING
+RETURNING event_key`,
 };
 const MAX_EVENTS_PER_INSERT = 256;
 const CONCURRENT_EVENT_INSERTS = 2;
 
 const eventStoreOf = groupCommitPer((db: Database) =>
-  createGroupCommit<WebhookEvent, StoredEvent>({
+  createGroupCommit<WebhookEvent, WebhookReceipt>({
     maxBatch: MAX_EVENTS_PER_INSERT,
     maxConcurrentFlushes: CONCURRENT_EVENT_INSERTS,
     async flush(events) {
@@ -71,18 +51,10 @@ const eventStoreOf = groupCommitPer((db: Database) =>
       // the same order and cannot deadlock.
       const unique = [...new Map(events.map((event) => [event.event_key, event])).values()].sort((a, b) => (a.event_key < b.event_key ? -1 : a.event_key > b.event_key ? 1 : 0));
       // The transaction's only statement: it goes out with BEGIN and COMMIT in one round trip.
-      const inserted = await db.withPlatform(
-        (_tx, platform) => platform.queryAndCommit<SettlementHintRecord & { event_key: string }>(STORE_WEBHOOK_EVENTS, [JSON.stringify(unique)]),
-        { genericPlans: true },
-      );
-      const fresh = new Map(inserted.map((row) => [row.event_key, settlementHintFromRecord(row)]));
+      const inserted = await db.withPlatform((_tx, platform) => platform.queryAndCommit<{ event_key: string }>(STORE_WEBHOOK_EVENTS, [JSON.stringify(unique)]), { genericPlans: true });
+      const fresh = new Set(inserted.map((row) => row.event_key));
       // The first of several identical callbacks in one batch is the accepted one.
-      return events.map((event) => {
-        if (!fresh.has(event.event_key)) return { receipt: 'duplicate', hint: undefined };
-        const hint = fresh.get(event.event_key);
-        fresh.delete(event.event_key);
-        return { receipt: 'accepted', hint };
-      });
+      return events.map((event) => (fresh.delete(event.event_key) ? 'accepted' : 'duplicate'));
     },
   }),
 );
@@ -107,7 +79,7 @@ export async function recordCampayWebhook(
   }
 
   const eventKey = `${app.id}:${params.reference}:${params.status}`;
-  const { receipt, hint } = await eventStoreOf(deps.db).submit({
+  const receipt = await eventStoreOf(deps.db).submit({
     gateway_app_id: app.id,
     event_key: eventKey,
     gateway_reference: params.reference,
@@ -116,7 +88,7 @@ export async function recordCampayWebhook(
   });
   await deps.jobs.enqueue(
     PAYMENT_JOBS.confirm,
-    { gatewayAppId: app.id, gatewayReference: params.reference, externalReference: params.external_reference, hint },
+    { gatewayAppId: app.id, gatewayReference: params.reference, externalReference: params.external_reference },
     { jobId: `payment-confirm:${eventKey}` },
   );
   return receipt;

@@ -1,4 +1,4 @@
-import { confirmPayment, PAYMENT_JOBS, settlementHintSchema } from '@relais/core';
+import { confirmPayment, PAYMENT_JOBS } from '@relais/core';
 import { z } from 'zod';
 import { defineJob } from '../job-runner.js';
 import type { JobDependencies } from './job-dependencies.js';
@@ -11,7 +11,6 @@ export const confirmPaymentJob = (deps: JobDependencies) =>
       gatewayAppId: z.string().min(1),
       gatewayReference: z.string().min(1).optional(),
       externalReference: z.string().min(1).optional(),
-      hint: settlementHintSchema.optional(),
     }),
     attempts: 6,
     backoff: { type: 'exponential', delayMs: 2_000 },
